@@ -1,0 +1,32 @@
+# medialake: `make demo` shows it working on the embedded defaults, `make test` checks it.
+SHELL := /bin/bash
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export MEDIALAKE_HOME ?= $(CURDIR)/data
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: setup setup-tests demo test lint bench clean
+
+setup:
+	@scripts/setup.sh
+
+setup-tests:
+	@scripts/setup.sh --tests
+
+demo: setup
+	@$(UV) run medialake sample
+	@$(UV) run medialake sync --mode full
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+test: setup-tests lint
+	$(UV) run pytest -q
+
+bench: setup
+	$(UV) run python -m bench.sync_scan
+	$(UV) run python -m bench.upsert
+
+clean:
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache bench/.work

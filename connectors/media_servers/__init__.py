@@ -1,0 +1,1 @@
+"""connectors/media_servers package."""

@@ -1,0 +1,1 @@
+"""The filesystem "server": a folder (or several) of media files."""

@@ -1,0 +1,65 @@
+"""The ``library_sync`` flow: extract every configured server into the warehouse.
+
+Modes: ``incremental`` (what changed since the last successful run), ``full`` (everything
+listed, unchanged items not re-read, removals detected under the safety rule) and ``deep``
+(everything re-read, nothing removed). One ``sync_runs`` row per server and run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from connectors.errors import LibraryUnavailable
+from connectors.media_servers.base import SyncMode
+from medialake.runtime import settings
+from tasks import library_sync as t
+from tasks.context import engine
+
+
+@flow(name="library-sync", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def library_sync(server: str | None = None, mode: str = "incremental") -> list[dict[str, Any]]:
+    """Sync ``server`` (every configured server when None) in ``mode``.
+
+    Returns:
+        One summary per server: status, counts (seen/added/updated/removed/failed) and,
+        for a suspect or failed run, the reason.
+    """
+    sync_mode = SyncMode(mode)
+    names = [server] if server else engine().names
+    summaries, failures = [], []
+    for name in names:
+        try:
+            summaries.append(sync_server(name, sync_mode))
+        except Exception as exc:  # one server's fault must not stop the others
+            failures.append(f"{name}: {exc}")
+    if failures:
+        raise SyncFailed("; ".join(failures))
+    return summaries
+
+
+class SyncFailed(RuntimeError):
+    """At least one server's run failed (each failure is recorded in ``sync_runs``)."""
+
+
+def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
+    """One server's run: open, plan, read batches concurrently, finish."""
+    run_id = t.open_run(server, mode)
+    try:
+        plan = t.plan(server, run_id, mode, settings().sync.batch_size)
+    except LibraryUnavailable as exc:
+        return t.close_run(server, run_id, "suspect", exc.detail)
+    except Exception as exc:
+        t.close_run(server, run_id, "failed", str(exc))
+        raise
+    futures = [t.read_and_store.submit(server, run_id, unit) for unit in plan.units]
+    try:
+        results = [future.result() for future in futures]
+    except Exception as exc:
+        for future in futures:
+            future.wait()
+        t.close_run(server, run_id, "failed", str(exc))
+        raise
+    return t.finish(server, run_id, plan, results)

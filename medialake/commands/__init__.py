@@ -1,0 +1,1 @@
+"""CLI subcommands: each module defines ``register(app)``; the CLI loads them all."""

@@ -1,0 +1,126 @@
+"""Library commands: ``sample`` (write the sample library) and ``sync``."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from medialake.cli import console, fail
+from medialake.runtime import prepare_environment
+from medialake.settings import SettingsError
+
+
+class Mode(StrEnum):
+    """Sync modes, as the CLI spells them."""
+
+    incremental = "incremental"
+    full = "full"
+    deep = "deep"
+
+
+def sample(
+    dest: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to write (default: the data folder's library)."),
+    ] = None,
+) -> None:
+    """Write the deterministic sample library (real, playable audio and video files)."""
+    from medialake.sample import generate_sample
+
+    try:
+        settings = prepare_environment()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    target = dest or settings.library_root
+    with Progress(
+        TextColumn("sample"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        job = bar.add_task("sample", total=None)
+        summary = generate_sample(
+            target, progress=lambda d, t: bar.update(job, completed=d, total=t)
+        )
+    console.print(
+        f"sample library in {summary.root}: {summary.tracks} tracks, {summary.albums} albums, "
+        f"{summary.artists} artists, {summary.movies} movies, {summary.episodes} episodes "
+        f"({summary.seconds:.1f} s)"
+    )
+
+
+def sync(
+    server: Annotated[
+        str | None, typer.Argument(help="Server name (default: every server).")
+    ] = None,
+    mode: Annotated[
+        Mode, typer.Option(help="incremental, full (detects removals) or deep.")
+    ] = Mode.incremental,
+) -> None:
+    """Sync the library of one or every configured server into the warehouse."""
+    from medialake.summary import print_summary
+    from tasks.context import engine
+
+    try:
+        prepare_environment()
+        names = [engine().get(server).name] if server else engine().names
+    except (SettingsError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    from flows.library_sync import SyncFailed, library_sync
+
+    started = time.monotonic()
+    failed = None
+    with _progress_bar():
+        try:
+            library_sync(server=server, mode=mode.value)
+        except SyncFailed as exc:
+            failed = str(exc)
+    print_summary(console, names, time.monotonic() - started)
+    if failed:
+        raise fail(f"sync failed: {failed}", 1)
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager like a function
+    """A rich progress bar fed by :mod:`medialake.progress` reports."""
+
+    def __enter__(self) -> None:
+        from medialake import progress
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.bar.start()
+        self.jobs: dict[str, int] = {}
+        self.unsubscribe = progress.subscribe(self._update)
+
+    def _update(self, label: str, done: int, total: int) -> None:
+        if label not in self.jobs:
+            self.jobs[label] = self.bar.add_task(f"sync {label}", total=total)
+        self.bar.update(self.jobs[label], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.unsubscribe()
+        self.bar.stop()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sample`` and ``sync`` to the CLI."""
+    app.command()(sample)
+    app.command()(sync)

@@ -1,0 +1,38 @@
+"""Process set-up shared by the CLI, flows and services: settings, logging, Prefect's env.
+
+Prefect reads its settings from the environment, so this runs before Prefect is imported.
+On the embedded default (no ``prefect.api_url``) Prefect runs its ephemeral API with its
+home inside the data folder; analytics are off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+
+from medialake.log import install_redaction
+from medialake.settings import Settings, load_settings
+
+
+@cache
+def settings() -> Settings:
+    """The validated settings of this process (read once)."""
+    return load_settings()
+
+
+def prepare_environment(current: Settings | None = None) -> Settings:
+    """Validate settings, install log redaction and point Prefect at the right place."""
+    current = current or settings()
+    install_redaction()
+    current.home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(current.prefect_home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", current.prefect.logging_level)
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    if current.prefect.api_url:
+        os.environ.setdefault("PREFECT_API_URL", current.prefect.api_url)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    return current

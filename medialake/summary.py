@@ -1,0 +1,82 @@
+"""The summary printed after a sync: servers, counts, the last run, what failed, what next."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from tasks.context import warehouse
+from warehouse import reads
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+NEXT_STEPS = """[bold]Next:[/]
+  medialake sync --mode full        re-sync and detect removed files
+  medialake sql "SELECT * FROM tracks LIMIT 10"
+  medialake --help                  every command
+  prefect.yaml                      schedules (incremental every 30 min, full nightly)"""
+
+
+def print_summary(console: Console, servers: list[str], seconds: float) -> None:
+    """Print per-server counts, each server's latest run and files in error."""
+    with warehouse().read() as con:
+        summary = [
+            row for row in reads.library_summary(con) if row["server"] in servers
+        ]
+        latest = {}
+        for run in reads.latest_runs(con, limit=200):
+            latest.setdefault(run["server_id"], run)
+        failed = reads.failed_files(con, limit=10)
+    table = Table(title=f"medialake library ({seconds:.1f} s)")
+    for column in (
+        "server",
+        "kind",
+        "artists",
+        "albums",
+        "tracks",
+        "movies",
+        "shows",
+        "episodes",
+        "failed files",
+        "last run",
+    ):
+        table.add_column(
+            column,
+            justify="left" if column in {"server", "kind", "last run"} else "right",
+        )
+    for row in summary:
+        run = latest.get(row["server"], {})
+        table.add_row(
+            row["server"],
+            row["kind"],
+            *(
+                str(row[k])
+                for k in (
+                    "artists",
+                    "albums",
+                    "tracks",
+                    "movies",
+                    "shows",
+                    "episodes",
+                    "failed_files",
+                )
+            ),
+            _describe_run(run),
+        )
+    console.print(table)
+    for server, path, error in failed:
+        console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
+    console.print(NEXT_STEPS)
+
+
+def _describe_run(run: dict) -> str:
+    if not run:
+        return "never"
+    text = (
+        f"{run['mode']} {run['status']}: seen {run['seen']}, +{run['added']} "
+        f"~{run['updated']} -{run['removed']} !{run['failed']}"
+    )
+    reason = run.get("suspect_reason") or run.get("error")
+    return f"{text} ({reason})" if reason else text

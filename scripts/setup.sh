@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what medialake needs and is missing: uv, the locked Python dependencies, and the
+# system packages (ffmpeg; for the test suite also chromium). Safe to run again: it only
+# installs what is not there. As root it uses apt-get; otherwise it names the packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=${1:-}
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if [ "$want_tests" = "--tests" ]; then
+  for tool in $(cat scripts/test-packages.txt 2>/dev/null); do
+    pkg=${tool%%:*}; cmd=${tool##*:}
+    command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+  done
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need_apt[*]} with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${need_apt[*]}" >&2
+    echo "setup: install them (Debian/Ubuntu: sudo apt-get install ${need_apt[*]}) and run again" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
+  echo "setup: installing uv with pip"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+fi
+uv_cmd() { if command -v uv >/dev/null 2>&1; then uv "$@"; else python3 -m uv "$@"; fi; }
+uv_cmd sync --frozen --quiet

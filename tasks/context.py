@@ -1,0 +1,32 @@
+"""What every task needs, built once per process: settings, the warehouse, the engine."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from connectors.media_servers.engine import MediaServerEngine
+from medialake.runtime import settings
+from warehouse.db import Warehouse
+from warehouse.migrate import migrate
+
+
+@cache
+def warehouse() -> Warehouse:
+    """The configured warehouse, migrated to the current schema."""
+    current = settings()
+    wh = Warehouse(current.warehouse_path, current.warehouse.lock_timeout_s)
+    migrate(wh)
+    return wh
+
+
+@cache
+def engine() -> MediaServerEngine:
+    """The media-server engine over every configured server."""
+    return MediaServerEngine.from_settings(settings().servers)
+
+
+def reset() -> None:
+    """Forget cached settings, warehouse and engine (tests change the environment)."""
+    settings.cache_clear()
+    warehouse.cache_clear()
+    engine.cache_clear()

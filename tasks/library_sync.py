@@ -1,0 +1,171 @@
+"""Prefect tasks of a library sync: open the run, plan, read-and-store batches, finish.
+
+Each task handles one batch (hundreds to thousands of items), never one file. Only
+transient connector errors are retried, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from connectors.errors import TransientError
+from connectors.media_servers.base import SyncMode
+from medialake import progress
+from medialake.runtime import settings
+from tasks.context import engine, warehouse
+from warehouse import library, runs
+from warehouse.upsert import frame_from_records
+
+if TYPE_CHECKING:
+    from prefect import Task
+    from prefect.client.schemas.objects import State, TaskRun
+
+    from connectors.media_servers.records import LibraryBatch, SyncPlan
+
+CURSOR_KEY = "incremental_cursor"
+
+
+def only_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry condition: retry transient connector faults only."""
+    return isinstance(state.data, TransientError)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one stored batch contributed to its run."""
+
+    seen_ids: set[str] = field(default_factory=set)
+    counts: runs.RunCounts = field(default_factory=runs.RunCounts)
+
+
+def _flow_run_id() -> str | None:
+    try:
+        ctx = get_run_context()
+    except RuntimeError:
+        return None
+    run = getattr(ctx, "flow_run", None) or getattr(ctx, "task_run", None)
+    return str(getattr(run, "flow_run_id", None) or getattr(run, "id", "")) or None
+
+
+@task(name="sync-open-run", cache_policy=NO_CACHE)
+def open_run(server: str, mode: SyncMode) -> str:
+    """Record the server and a new ``running`` run; close runs a killed process left."""
+    client = engine().get(server)
+    run_id = uuid.uuid4().hex
+    with warehouse().write() as con:
+        library.upsert_server(con, server, client.kind, client.public_location())
+        con.execute(
+            "UPDATE sync_runs SET status = 'failed', finished_at = now(), error ="
+            " 'interrupted: the process ended before the run finished'"
+            " WHERE server_id = ? AND status = 'running'",
+            [server],
+        )
+        runs.start_run(con, run_id, server, mode.value, _flow_run_id())
+    return run_id
+
+
+@task(
+    name="sync-plan",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=only_transient,
+)
+def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
+    """List what to read, given what the warehouse already holds for the server."""
+    with warehouse().read() as con:
+        known = library.known_fingerprints(con, server)
+        cursor = library.get_state(con, server, CURSOR_KEY)
+    result = engine().get(server).plan_sync(mode, known, cursor, batch_size)
+    with warehouse().write() as con:
+        runs.add_progress(con, run_id, len(result.unchanged), result.total_items)
+    get_run_logger().info(
+        "%s: %d items listed, %d unchanged, %d batches to read",
+        server, result.total_items, len(result.unchanged), len(result.units),
+    )
+    return result
+
+
+@task(
+    name="sync-read-batch",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=only_transient,
+)
+def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
+    """Read one unit of work from the server and merge it into the warehouse."""
+    batch = engine().get(server).read_unit(unit)
+    frames = batch_frames(server, batch)
+    with warehouse().write() as con:
+        counts = library.write_batch(con, frames)
+        done, total = runs.add_progress(con, run_id, len(batch.media_files) or _size(batch))
+    progress.report(server, done, total)
+    return BatchResult(
+        seen_ids=batch.native_ids(),
+        counts=runs.RunCounts(added=counts.added, updated=counts.updated, failed=batch.failed),
+    )
+
+
+def _size(batch: LibraryBatch) -> int:
+    return len(batch.tracks) + len(batch.movies) + len(batch.episodes)
+
+
+def batch_frames(server: str, batch: LibraryBatch) -> dict[str, Any]:
+    """The batch's records as frames by table, each with its ``server_id``."""
+    return {
+        table: frame_from_records(records, server_id=server)
+        for table, records in batch.tables().items()
+        if records
+    }
+
+
+@task(name="sync-finish", cache_policy=NO_CACHE)
+def finish(
+    server: str, run_id: str, plan_result: SyncPlan, results: list[BatchResult]
+) -> dict[str, Any]:
+    """Detect removals (when the listing was complete), store the cursor, close the run."""
+    counts = runs.RunCounts(seen=plan_result.total_items)
+    seen = set(plan_result.unchanged)
+    for result in results:
+        seen |= result.seen_ids
+        counts.added += result.counts.added
+        counts.updated += result.counts.updated
+        counts.failed += result.counts.failed
+    reason = None
+    with warehouse().write() as con:
+        if plan_result.complete:
+            removal = library.detect_removals(
+                con, server, seen, settings().sync.removal_threshold
+            )
+            counts.removed, reason = removal.removed, removal.suspect_reason
+        if plan_result.cursor and reason is None:
+            library.set_state(con, server, CURSOR_KEY, plan_result.cursor)
+        status = "suspect" if reason else "succeeded"
+        runs.finish_run(con, run_id, status, counts, suspect_reason=reason)
+        library.set_server_status(con, server, "suspect" if reason else "ok", reason)
+    if reason:
+        get_run_logger().warning("%s: run marked suspect, nothing removed: %s", server, reason)
+    return {"server": server, "run_id": run_id, "status": status, "reason": reason,
+            **asdict(counts)}
+
+
+@task(name="sync-close-run", cache_policy=NO_CACHE)
+def close_run(server: str, run_id: str, status: str, reason: str) -> dict[str, Any]:
+    """Close a run that could not proceed: ``suspect`` (library unavailable) or ``failed``."""
+    with warehouse().write() as con:
+        runs.finish_run(
+            con, run_id, status, runs.RunCounts(),
+            suspect_reason=reason if status == "suspect" else None,
+            error=reason if status == "failed" else None,
+        )
+        library.set_server_status(con, server, "suspect" if status == "suspect" else "error", reason)
+    get_run_logger().warning("%s: run %s: %s", server, status, reason)
+    return {"server": server, "run_id": run_id, "status": status, "reason": reason,
+            **asdict(runs.RunCounts())}

@@ -1,0 +1,49 @@
+"""Test-wide set-up: Prefect's settings before Prefect is imported, one Prefect test
+harness per session, a fresh data folder per test, and the sample library built once."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="medialake-prefect-"))
+os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ.pop("PREFECT_API_URL", None)
+for _name in [n for n in os.environ if n.startswith("MEDIALAKE_")]:
+    del os.environ[_name]
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+from medialake.sample import SampleSummary, generate_sample  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One ephemeral Prefect API for the whole session (start-up costs seconds)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sample_library(tmp_path_factory: pytest.TempPathFactory) -> SampleSummary:
+    """The sample library, generated once; tests copy it before changing it."""
+    return generate_sample(tmp_path_factory.mktemp("sample") / "library")
+
+
+@pytest.fixture
+def ml_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ``MEDIALAKE_HOME`` whose caches are reset before and after the test."""
+    from tasks.context import reset
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDIALAKE_HOME", str(home))
+    reset()
+    yield home
+    reset()

@@ -1,0 +1,182 @@
+"""Library writes and the sync bookkeeping: servers, batches, removals, runs, cursors.
+
+Counting rule for a run: ``added``/``updated``/``removed`` count items (tracks, movies,
+episodes); ``failed`` counts files or items that could not be read; artists, albums, shows
+and file rows follow their items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from warehouse.upsert import UpsertCounts, merge_frame
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    import duckdb
+
+ITEM_TABLES = ("tracks", "movies", "episodes")
+LEAF_TABLES = (*ITEM_TABLES, "media_files")
+WRITE_ORDER = (
+    "artists",
+    "albums",
+    "shows",
+    "tracks",
+    "movies",
+    "episodes",
+    "media_files",
+)
+PARENTS = {
+    "artists": ("tracks", "artist_native_id"),
+    "albums": ("tracks", "album_native_id"),
+    "shows": ("episodes", "show_native_id"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RemovalResult:
+    """What removal detection did: rows removed, or why it removed nothing."""
+
+    removed: int = 0
+    candidates: int = 0
+    active: int = 0
+    suspect_reason: str | None = None
+
+
+def upsert_server(
+    con: duckdb.DuckDBPyConnection, server_id: str, kind: str, location: str
+) -> None:
+    """Record a configured server (no secrets: ``location`` is a public URL or path)."""
+    con.execute(
+        "INSERT INTO servers (server_id, kind, location) VALUES (?, ?, ?) "
+        "ON CONFLICT (server_id) DO UPDATE SET kind = excluded.kind, "
+        "location = excluded.location, updated_at = now()",
+        [server_id, kind, location],
+    )
+
+
+def set_server_status(
+    con: duckdb.DuckDBPyConnection, server_id: str, status: str, detail: str | None
+) -> None:
+    """Record the server's last known status (``ok``, ``suspect``, ``error``)."""
+    con.execute(
+        "UPDATE servers SET status = ?, status_detail = ?, updated_at = now() "
+        "WHERE server_id = ?",
+        [status, detail, server_id],
+    )
+
+
+def known_fingerprints(
+    con: duckdb.DuckDBPyConnection, server_id: str
+) -> dict[str, str | None]:
+    """Native id -> fingerprint of every active row the server has in any library table."""
+    union = " UNION ALL ".join(
+        f"SELECT native_id, fingerprint FROM {t} WHERE server_id = $s AND removed_at IS NULL"
+        for t in WRITE_ORDER
+    )
+    table = con.execute(union, {"s": server_id}).to_arrow_table()
+    return dict(
+        zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
+    )
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]
+) -> UpsertCounts:
+    """Merge one batch (frames by table, ``server_id`` included); count item changes."""
+    counts = UpsertCounts()
+    for table in WRITE_ORDER:
+        frame = frames.get(table)
+        if frame is None or frame.height == 0:
+            continue
+        result = merge_frame(con, table, frame)
+        if table in ITEM_TABLES:
+            counts += result
+    return counts
+
+
+def detect_removals(
+    con: duckdb.DuckDBPyConnection,
+    server_id: str,
+    seen_ids: Iterable[str],
+    threshold: float,
+) -> RemovalResult:
+    """Soft-remove what this run did not see, unless that looks like an outage.
+
+    Nothing is removed when the run saw nothing while items are stored, or when the
+    items to remove exceed ``threshold`` of the server's active items.
+    """
+    con.register(
+        "_seen",
+        pl.DataFrame(
+            {"native_id": list(seen_ids)}, schema={"native_id": pl.String}
+        ).to_arrow(),
+    )
+    try:
+        return _remove_unseen(con, server_id, threshold)
+    finally:
+        con.unregister("_seen")
+
+
+def _remove_unseen(
+    con: duckdb.DuckDBPyConnection, server_id: str, threshold: float
+) -> RemovalResult:
+    active_sql = " UNION ALL ".join(
+        f"SELECT native_id FROM {t} WHERE server_id = $s AND removed_at IS NULL"
+        for t in ITEM_TABLES
+    )
+    row = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE native_id NOT IN (SELECT native_id FROM _seen)) "
+        f"FROM ({active_sql})",
+        {"s": server_id},
+    ).fetchone()
+    active, candidates = row or (0, 0)
+    seen = con.execute("SELECT count(*) FROM _seen").fetchone()
+    if active and not (seen and seen[0]):
+        return RemovalResult(0, candidates, active, "the server listed no items")
+    if active and candidates / active > threshold:
+        share = f"{candidates} of {active} items ({candidates / active:.0%})"
+        reason = f"would remove {share}, more than the {threshold:.0%} limit"
+        return RemovalResult(0, candidates, active, reason)
+    for table in LEAF_TABLES:
+        _mark_removed(con, table, server_id, "")
+    for table, (child, column) in PARENTS.items():
+        orphan = (
+            f" AND NOT EXISTS (SELECT 1 FROM {child} c WHERE c.server_id = $s"
+            f" AND c.{column} = {table}.native_id AND c.removed_at IS NULL)"
+        )
+        _mark_removed(con, table, server_id, orphan)
+    return RemovalResult(candidates, candidates, active, None)
+
+
+def _mark_removed(
+    con: duckdb.DuckDBPyConnection, table: str, server_id: str, extra: str
+) -> None:
+    con.execute(
+        f"UPDATE {table} SET removed_at = now() WHERE server_id = $s AND removed_at IS NULL"
+        f" AND native_id NOT IN (SELECT native_id FROM _seen){extra}",
+        {"s": server_id},
+    )
+
+
+def get_state(con: duckdb.DuckDBPyConnection, server_id: str, key: str) -> str | None:
+    """A stored cursor or other per-server sync state."""
+    row = con.execute(
+        "SELECT value FROM sync_state WHERE server_id = ? AND key = ?", [server_id, key]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def set_state(
+    con: duckdb.DuckDBPyConnection, server_id: str, key: str, value: str | None
+) -> None:
+    """Store a cursor or other per-server sync state."""
+    con.execute(
+        "INSERT INTO sync_state (server_id, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (server_id, key) DO UPDATE SET value = excluded.value, updated_at = now()",
+        [server_id, key, value],
+    )

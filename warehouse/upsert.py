@@ -1,0 +1,90 @@
+"""Set-based writes: stage a Polars frame, then one ``MERGE INTO`` per table.
+
+A batch is deduplicated by key first (DuckDB rejects a MERGE that touches one row twice).
+A row whose values are unchanged is left alone, so re-running a sync writes nothing; a row
+that had been marked removed and is seen again comes back (``removed_at`` cleared).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import duckdb
+
+LIBRARY_KEY = ("server_id", "native_id")
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """How many rows a merge inserted and updated."""
+
+    added: int = 0
+    updated: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(self.added + other.added, self.updated + other.updated)
+
+
+def frame_from_records(records: Sequence[Any], **constants: Any) -> pl.DataFrame:
+    """A frame from dataclass records, with constant columns (``server_id``) prepended."""
+    rows = [asdict(r) if is_dataclass(r) else dict(r) for r in records]
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    if constants:
+        frame = frame.select(
+            *(pl.lit(value).alias(name) for name, value in constants.items()), pl.all()
+        )
+    return frame
+
+
+def merge_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    key: Sequence[str] = LIBRARY_KEY,
+    *,
+    soft_delete: bool = True,
+) -> UpsertCounts:
+    """Upsert ``frame`` into ``table`` by ``key``; return what was added and updated.
+
+    Args:
+        con: an open warehouse connection (inside its transaction).
+        table: the target table; the frame's columns must exist in it.
+        frame: rows to write; duplicates by key keep the last row.
+        key: the primary-key columns.
+        soft_delete: the table has ``removed_at``/``updated_at``: a changed or returning
+            row gets ``updated_at = now()`` and ``removed_at = NULL``.
+    """
+    if frame.height == 0:
+        return UpsertCounts()
+    frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
+    cols = frame.columns
+    values = [c for c in cols if c not in key]
+    staged = f"_staged_{table}"
+    con.register(staged, frame.to_arrow())
+    try:
+        changed = (
+            " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values) or "false"
+        )
+        sets = [f"{c} = s.{c}" for c in values]
+        if soft_delete:
+            changed += " OR t.removed_at IS NOT NULL"
+            sets += ["updated_at = now()", "removed_at = NULL"]
+        on = " AND ".join(f"t.{c} = s.{c}" for c in key)
+        sql = (
+            f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
+            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {', '.join(sets)} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) "
+            f"VALUES ({', '.join('s.' + c for c in cols)}) RETURNING merge_action"
+        )
+        actions = [row[0] for row in con.execute(sql).fetchall()]
+    finally:
+        con.unregister(staged)
+    counts = Counter(actions)
+    return UpsertCounts(added=counts.get("INSERT", 0), updated=counts.get("UPDATE", 0))
