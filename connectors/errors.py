@@ -3,10 +3,10 @@
 - :class:`NotFound`: the service answered and had nothing. Do not retry.
 - :class:`AuthError`: a credential was refused. Do not retry; the message names the
   credential (never its value).
-- :class:`TransientError`: a fault that may pass (timeouts, 5xx, 429, refused connections).
-  Retry it, at one layer only.
-- :class:`LibraryUnavailable`: the library's location is missing, empty or unreachable, so
-  nothing it did not list may be treated as removed.
+- :class:`TransientError`: a fault that may pass (timeouts, 5xx, 429, refused
+  connections). Retry it, at one layer only.
+- :class:`LibraryUnavailable`: the library's location is missing, empty or unreachable,
+  so nothing it did not list may be treated as removed.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ class HttpClient:
         self.client.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request; retry transient failures; map the final failure to an error."""
+        """Send a request; retry transient failures; map the final failure to an
+        error."""
         attempt = 0
         while True:
             self.limiter.wait()
@@ -104,8 +105,12 @@ class HttpClient:
                 failure = f"HTTP {response.status_code} on {method} {_path_only(path)}"
                 retry_after = _retry_after(response)
             if attempt >= self.retries:
-                raise TransientError(self.service, f"{failure} after {attempt + 1} attempts")
-            delay = retry_after or self.backoff * (2**attempt) * random.uniform(0.75, 1.25)
+                raise TransientError(
+                    self.service, f"{failure} after {attempt + 1} attempts"
+                )
+            delay = retry_after or self.backoff * (2**attempt) * random.uniform(
+                0.75, 1.25
+            )
             log.info("%s: %s; retrying in %.1f s", self.service, redact(failure), delay)
             time.sleep(delay)
             attempt += 1

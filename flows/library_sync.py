@@ -1,8 +1,9 @@
 """The ``library_sync`` flow: extract every configured server into the warehouse.
 
-Modes: ``incremental`` (what changed since the last successful run), ``full`` (everything
-listed, unchanged items not re-read, removals detected under the safety rule) and ``deep``
-(everything re-read, nothing removed). One ``sync_runs`` row per server and run.
+Modes: ``incremental`` (what changed since the last successful run), ``full``
+(everything listed, unchanged items not re-read, removals detected under the safety
+rule) and ``deep`` (everything re-read, nothing removed). One ``sync_runs`` row per
+server and run.
 """
 
 from __future__ import annotations
@@ -17,10 +18,17 @@ from connectors.media_servers.base import SyncMode
 from medialake.runtime import settings
 from tasks import library_sync as t
 from tasks.context import engine
+from tasks.server_extras import sync_extras
 
 
-@flow(name="library-sync", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
-def library_sync(server: str | None = None, mode: str = "incremental") -> list[dict[str, Any]]:
+@flow(
+    name="library-sync",
+    task_runner=ThreadPoolTaskRunner(max_workers=2),  # type: ignore[arg-type]
+    log_prints=True,
+)
+def library_sync(
+    server: str | None = None, mode: str = "incremental"
+) -> list[dict[str, Any]]:
     """Sync ``server`` (every configured server when None) in ``mode``.
 
     Returns:
@@ -45,7 +53,8 @@ class SyncFailed(RuntimeError):
 
 
 def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
-    """One server's run: open, plan, read batches concurrently, finish."""
+    """One server's run: open, plan, read batches concurrently, finish; then plays and
+    playlists where the server has them."""
     run_id = t.open_run(server, mode)
     try:
         plan = t.plan(server, run_id, mode, settings().sync.batch_size)
@@ -62,4 +71,9 @@ def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
             future.wait()
         t.close_run(server, run_id, "failed", str(exc))
         raise
-    return t.finish(server, run_id, plan, results)
+    summary = t.finish(server, run_id, plan, results)
+    try:
+        summary.update(sync_extras(server))
+    except Exception as exc:  # plays and playlists must not undo a good library run
+        summary["extras_error"] = str(exc)
+    return summary

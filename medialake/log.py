@@ -12,7 +12,7 @@ import re
 import threading
 
 _SECRET_PARAM = re.compile(
-    r"(?i)((?:x-plex-token|x-emby-token|api_key|apikey|token|password|pass|[?&][ts])"
+    r"(?i)((?:x-plex-token|x-emby-token|api_key|apikey|token|password|[?&][pts])"
     r"\s*[=:]\s*\"?)([^&\s\"',]+)"
 )
 _lock = threading.Lock()
@@ -27,7 +27,8 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every registered secret and secret-looking parameter hidden."""
+    """Return ``text`` with every registered secret and secret-looking parameter
+    hidden."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
@@ -54,7 +55,7 @@ def install_redaction() -> None:
         return
 
     def make_record(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = factory(*args, **kwargs)  # type: ignore[arg-type]
+        record = factory(*args, **kwargs)
         flt.filter(record)
         return record
 

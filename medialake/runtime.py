@@ -1,8 +1,9 @@
-"""Process set-up shared by the CLI, flows and services: settings, logging, Prefect's env.
+"""Process set-up shared by the CLI, flows and services: settings, logging, Prefect's
+env.
 
-Prefect reads its settings from the environment, so this runs before Prefect is imported.
-On the embedded default (no ``prefect.api_url``) Prefect runs its ephemeral API with its
-home inside the data folder; analytics are off.
+Prefect reads its settings from the environment, so this runs before Prefect is
+imported. On the embedded default (no ``prefect.api_url``) Prefect runs its ephemeral
+API with its home inside the data folder; analytics are off.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Every key ``[section] key`` can be overridden by ``MEDIALAKE_<SECTION>_<KEY>``; a server
 declared as ``[servers.NAME]`` takes ``MEDIALAKE_SERVERS_<NAME>_<KEY>``. Values from the
-environment are read as TOML values when they parse (``0.3``, ``true``, ``["a", "b"]``) and
-as plain strings otherwise. Validation happens once, at start-up, and a failure names the
-key and what is wrong with it. Secrets are :class:`pydantic.SecretStr` and never printed.
+environment are read as TOML values when they parse (``0.3``, ``true``, ``["a", "b"]``)
+and as plain strings otherwise. Validation happens once, at start-up, and a failure
+names the key and what is wrong with it. Secrets are :class:`pydantic.SecretStr` and
+never printed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""The summary printed after a sync: servers, counts, the last run, what failed, what next."""
+"""The summary printed after a sync: servers, counts, the last run, what failed, what
+next."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -13,10 +14,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 NEXT_STEPS = """[bold]Next:[/]
-  medialake sync --mode full        re-sync and detect removed files
-  medialake sql "SELECT * FROM tracks LIMIT 10"
-  medialake --help                  every command
-  prefect.yaml                      schedules (incremental every 30 min, full nightly)"""
+  medialake sync --mode full        re-sync and detect removed files medialake sql
+  "SELECT * FROM tracks LIMIT 10" medialake --help                  every command
+  prefect.yaml                      schedules (incremental every 30 min, full
+  nightly)"""
 
 
 def print_summary(console: Console, servers: list[str], seconds: float) -> None:
@@ -25,7 +26,7 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
         summary = [
             row for row in reads.library_summary(con) if row["server"] in servers
         ]
-        latest = {}
+        latest: dict[str, dict[str, Any]] = {}
         for run in reads.latest_runs(con, limit=200):
             latest.setdefault(run["server_id"], run)
         failed = reads.failed_files(con, limit=10)

@@ -1,4 +1,5 @@
-"""What every task needs, built once per process: settings, the warehouse, the engine."""
+"""What every task needs, built once per process: settings, the warehouse, the
+engine."""
 
 from __future__ import annotations
 

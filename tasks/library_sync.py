@@ -16,6 +16,7 @@ from prefect.context import get_run_context
 
 from connectors.errors import TransientError
 from connectors.media_servers.base import SyncMode
+from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, warehouse
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun
 
-    from connectors.media_servers.records import LibraryBatch, SyncPlan
+    from connectors.media_servers.records import LibraryBatch
 
 CURSOR_KEY = "incremental_cursor"
 
@@ -87,7 +88,10 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
         runs.add_progress(con, run_id, len(result.unchanged), result.total_items)
     get_run_logger().info(
         "%s: %d items listed, %d unchanged, %d batches to read",
-        server, result.total_items, len(result.unchanged), len(result.units),
+        server,
+        result.total_items,
+        len(result.unchanged),
+        len(result.units),
     )
     return result
 
@@ -105,11 +109,15 @@ def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
     frames = batch_frames(server, batch)
     with warehouse().write() as con:
         counts = library.write_batch(con, frames)
-        done, total = runs.add_progress(con, run_id, len(batch.media_files) or _size(batch))
+        done, total = runs.add_progress(
+            con, run_id, len(batch.media_files) or _size(batch)
+        )
     progress.report(server, done, total)
     return BatchResult(
         seen_ids=batch.native_ids(),
-        counts=runs.RunCounts(added=counts.added, updated=counts.updated, failed=batch.failed),
+        counts=runs.RunCounts(
+            added=counts.added, updated=counts.updated, failed=batch.failed
+        ),
     )
 
 
@@ -130,7 +138,8 @@ def batch_frames(server: str, batch: LibraryBatch) -> dict[str, Any]:
 def finish(
     server: str, run_id: str, plan_result: SyncPlan, results: list[BatchResult]
 ) -> dict[str, Any]:
-    """Detect removals (when the listing was complete), store the cursor, close the run."""
+    """Detect removals (when the listing was complete), store the cursor, close the
+    run."""
     counts = runs.RunCounts(seen=plan_result.total_items)
     seen = set(plan_result.unchanged)
     for result in results:
@@ -151,21 +160,39 @@ def finish(
         runs.finish_run(con, run_id, status, counts, suspect_reason=reason)
         library.set_server_status(con, server, "suspect" if reason else "ok", reason)
     if reason:
-        get_run_logger().warning("%s: run marked suspect, nothing removed: %s", server, reason)
-    return {"server": server, "run_id": run_id, "status": status, "reason": reason,
-            **asdict(counts)}
+        get_run_logger().warning(
+            "%s: run marked suspect, nothing removed: %s", server, reason
+        )
+    return {
+        "server": server,
+        "run_id": run_id,
+        "status": status,
+        "reason": reason,
+        **asdict(counts),
+    }
 
 
 @task(name="sync-close-run", cache_policy=NO_CACHE)
 def close_run(server: str, run_id: str, status: str, reason: str) -> dict[str, Any]:
-    """Close a run that could not proceed: ``suspect`` (library unavailable) or ``failed``."""
+    """Close a run that could not proceed: ``suspect`` (library unavailable) or
+    ``failed``."""
     with warehouse().write() as con:
         runs.finish_run(
-            con, run_id, status, runs.RunCounts(),
+            con,
+            run_id,
+            status,
+            runs.RunCounts(),
             suspect_reason=reason if status == "suspect" else None,
             error=reason if status == "failed" else None,
         )
-        library.set_server_status(con, server, "suspect" if status == "suspect" else "error", reason)
+        library.set_server_status(
+            con, server, "suspect" if status == "suspect" else "error", reason
+        )
     get_run_logger().warning("%s: run %s: %s", server, status, reason)
-    return {"server": server, "run_id": run_id, "status": status, "reason": reason,
-            **asdict(runs.RunCounts())}
+    return {
+        "server": server,
+        "run_id": run_id,
+        "status": status,
+        "reason": reason,
+        **asdict(runs.RunCounts()),
+    }

@@ -1,11 +1,12 @@
 """The one way to reach the warehouse: open, do one transaction, close.
 
-DuckDB lets one process hold a database file read-write and then nobody else may open it,
-not even read-only. The flows, the dashboard and the playback service are separate
-processes, so every caller opens the file for one transaction and closes it again; a lock
-conflict is retried with jittered backoff for a bounded time and then reported as
+DuckDB lets one process hold a database file read-write and then nobody else may open
+it, not even read-only. The flows, the dashboard and the playback service are separate
+processes, so every caller opens the file for one transaction and closes it again; a
+lock conflict is retried with jittered backoff for a bounded time and then reported as
 :class:`WarehouseBusy`. Readers open read-only. Within one process, connections are
-serialized (DuckDB refuses a read-only and a read-write handle on one file in one process).
+serialized (DuckDB refuses a read-only and a read-write handle on one file in one
+process).
 
 Everything goes through :class:`Warehouse`, so moving to a multi-writer catalog later
 (DuckLake) changes this module only.

@@ -1,8 +1,8 @@
 """Library writes and the sync bookkeeping: servers, batches, removals, runs, cursors.
 
 Counting rule for a run: ``added``/``updated``/``removed`` count items (tracks, movies,
-episodes); ``failed`` counts files or items that could not be read; artists, albums, shows
-and file rows follow their items.
+episodes); ``failed`` counts files or items that could not be read; artists, albums,
+shows and file rows follow their items.
 """
 
 from __future__ import annotations
@@ -73,15 +73,14 @@ def set_server_status(
 def known_fingerprints(
     con: duckdb.DuckDBPyConnection, server_id: str
 ) -> dict[str, str | None]:
-    """Native id -> fingerprint of every active row the server has in any library table."""
+    """Native id -> fingerprint of every active row the server has in any library
+    table."""
     union = " UNION ALL ".join(
-        f"SELECT native_id, fingerprint FROM {t} WHERE server_id = $s AND removed_at IS NULL"
+        f"SELECT native_id, fingerprint FROM {t}"
+        " WHERE server_id = $s AND removed_at IS NULL"
         for t in WRITE_ORDER
     )
-    table = con.execute(union, {"s": server_id}).to_arrow_table()
-    return dict(
-        zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
-    )
+    return dict(con.execute(union, {"s": server_id}).fetchall())
 
 
 def write_batch(
@@ -129,14 +128,13 @@ def _remove_unseen(
         f"SELECT native_id FROM {t} WHERE server_id = $s AND removed_at IS NULL"
         for t in ITEM_TABLES
     )
-    row = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE native_id NOT IN (SELECT native_id FROM _seen)) "
-        f"FROM ({active_sql})",
+    # fetchall, not fetchone: DuckDB refuses to unregister _seen under an open result
+    [(seen, active, candidates)] = con.execute(
+        "SELECT (SELECT count(*) FROM _seen), count(*), count(*) FILTER"
+        f" (WHERE native_id NOT IN (SELECT native_id FROM _seen)) FROM ({active_sql})",
         {"s": server_id},
-    ).fetchone()
-    active, candidates = row or (0, 0)
-    seen = con.execute("SELECT count(*) FROM _seen").fetchone()
-    if active and not (seen and seen[0]):
+    ).fetchall()
+    if active and not seen:
         return RemovalResult(0, candidates, active, "the server listed no items")
     if active and candidates / active > threshold:
         share = f"{candidates} of {active} items ({candidates / active:.0%})"
@@ -157,7 +155,8 @@ def _mark_removed(
     con: duckdb.DuckDBPyConnection, table: str, server_id: str, extra: str
 ) -> None:
     con.execute(
-        f"UPDATE {table} SET removed_at = now() WHERE server_id = $s AND removed_at IS NULL"
+        f"UPDATE {table} SET removed_at = now()"
+        " WHERE server_id = $s AND removed_at IS NULL"
         f" AND native_id NOT IN (SELECT native_id FROM _seen){extra}",
         {"s": server_id},
     )
@@ -177,6 +176,7 @@ def set_state(
     """Store a cursor or other per-server sync state."""
     con.execute(
         "INSERT INTO sync_state (server_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (server_id, key) DO UPDATE SET value = excluded.value, updated_at = now()",
+        "ON CONFLICT (server_id, key) DO UPDATE"
+        " SET value = excluded.value, updated_at = now()",
         [server_id, key, value],
     )

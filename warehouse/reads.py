@@ -9,23 +9,38 @@ if TYPE_CHECKING:
 
 _COUNTS = """
 SELECT s.server_id, s.kind, s.status, s.status_detail,
-  (SELECT count(*) FROM artists a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM albums a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM tracks a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM movies a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM shows a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM episodes a WHERE a.server_id = s.server_id AND a.removed_at IS NULL),
-  (SELECT count(*) FROM media_files a
+  (SELECT count(*) FROM artists a WHERE a.server_id = s.server_id AND a.removed_at IS
+  NULL), (SELECT count(*) FROM albums a WHERE a.server_id = s.server_id AND a.removed_at
+  IS NULL), (SELECT count(*) FROM tracks a WHERE a.server_id = s.server_id AND
+  a.removed_at IS NULL), (SELECT count(*) FROM movies a WHERE a.server_id = s.server_id
+  AND a.removed_at IS NULL), (SELECT count(*) FROM shows a WHERE a.server_id =
+  s.server_id AND a.removed_at IS NULL), (SELECT count(*) FROM episodes a WHERE
+  a.server_id = s.server_id AND a.removed_at IS NULL), (SELECT count(*) FROM media_files
+  a
      WHERE a.server_id = s.server_id AND a.removed_at IS NULL AND a.error IS NOT NULL)
 FROM servers s ORDER BY s.server_id
 """
-_COLUMNS = ("server", "kind", "status", "status_detail", "artists", "albums", "tracks",
-            "movies", "shows", "episodes", "failed_files")
+_COLUMNS = (
+    "server",
+    "kind",
+    "status",
+    "status_detail",
+    "artists",
+    "albums",
+    "tracks",
+    "movies",
+    "shows",
+    "episodes",
+    "failed_files",
+)
 
 
 def library_summary(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Per server: status and counts of active artists, albums, tracks, videos, failures."""
-    return [dict(zip(_COLUMNS, row, strict=True)) for row in con.execute(_COUNTS).fetchall()]
+    """Per server: status and counts of active artists, albums, tracks, videos,
+    failures."""
+    return [
+        dict(zip(_COLUMNS, row, strict=True)) for row in con.execute(_COUNTS).fetchall()
+    ]
 
 
 def failed_files(
@@ -40,7 +55,9 @@ def failed_files(
     ).fetchall()
 
 
-def latest_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+def latest_runs(
+    con: duckdb.DuckDBPyConnection, limit: int = 20
+) -> list[dict[str, Any]]:
     """The most recent sync runs, newest first."""
     cur = con.execute(
         "SELECT run_id, server_id, mode, status, started_at, duration_s, seen, added,"

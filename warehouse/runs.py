@@ -30,7 +30,8 @@ def start_run(
 ) -> None:
     """Insert the run's row in state ``running``."""
     con.execute(
-        "INSERT INTO sync_runs (run_id, server_id, mode, status, flow_run_id, started_at)"
+        "INSERT INTO sync_runs"
+        " (run_id, server_id, mode, status, flow_run_id, started_at)"
         " VALUES (?, ?, ?, 'running', ?, ?)",
         [run_id, server_id, mode, flow_run_id, datetime.now(UTC)],
     )
@@ -83,7 +84,8 @@ def last_success(
 ) -> datetime | None:
     """When the server's last successful run (of ``mode``, if given) started."""
     row = con.execute(
-        "SELECT max(started_at) FROM sync_runs WHERE server_id = ? AND status = 'succeeded'"
+        "SELECT max(started_at) FROM sync_runs"
+        " WHERE server_id = ? AND status = 'succeeded'"
         " AND (? IS NULL OR mode = ?)",
         [server_id, mode, mode],
     ).fetchone()

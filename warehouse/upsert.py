@@ -1,8 +1,9 @@
 """Set-based writes: stage a Polars frame, then one ``MERGE INTO`` per table.
 
-A batch is deduplicated by key first (DuckDB rejects a MERGE that touches one row twice).
-A row whose values are unchanged is left alone, so re-running a sync writes nothing; a row
-that had been marked removed and is seen again comes back (``removed_at`` cleared).
+A batch is deduplicated by key first (DuckDB rejects a MERGE that touches one row
+twice). A row whose values are unchanged is left alone, so re-running a sync writes
+nothing; a row that had been marked removed and is seen again comes back (``removed_at``
+cleared).
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ class UpsertCounts:
 
 
 def frame_from_records(records: Sequence[Any], **constants: Any) -> pl.DataFrame:
-    """A frame from dataclass records, with constant columns (``server_id``) prepended."""
-    rows = [asdict(r) if is_dataclass(r) else dict(r) for r in records]
+    """A frame from dataclass records, with constant columns (``server_id``)
+    prepended."""
+    rows = [
+        asdict(r) if is_dataclass(r) and not isinstance(r, type) else dict(r)
+        for r in records
+    ]
     frame = pl.DataFrame(rows, infer_schema_length=None)
     if constants:
         frame = frame.select(

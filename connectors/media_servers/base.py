@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from connectors.media_servers.records import (
         AlbumRecord,
@@ -97,7 +97,8 @@ class MediaServerClient(ABC):
     # -- connection -------------------------------------------------------------
     @abstractmethod
     def is_connected(self) -> bool:
-        """Whether the server answers with the configured credentials, without raising."""
+        """Whether the server answers with the configured credentials, without
+        raising."""
 
     @abstractmethod
     def ensure_connection(self) -> None:
@@ -131,7 +132,8 @@ class MediaServerClient(ABC):
 
     @abstractmethod
     def read_unit(self, unit: Any) -> LibraryBatch:
-        """Read one unit of a plan; item failures are records with an error, not raises."""
+        """Read one unit of a plan; item failures are records with an error, not
+        raises."""
 
     # -- scans (optional) ---------------------------------------------------------
     def trigger_library_scan(self) -> bool | Unsupported:

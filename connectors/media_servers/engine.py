@@ -1,7 +1,7 @@
 """The MediaServerEngine: the configured servers, the active one, and dispatch.
 
-Nothing outside the clients branches on a server's kind: callers name an operation of the
-contract and the engine calls it on the active server or on every server.
+Nothing outside the clients branches on a server's kind: callers name an operation of
+the contract and the engine calls it on the active server or on every server.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """Typed records that media-server clients produce, one dataclass per warehouse table.
 
 Every record carries the server's own ``native_id``; the warehouse adds ``server_id``.
-``fingerprint`` is an opaque change marker (size and mtime for files, an update stamp for
-servers): when it is unchanged the item is not read again.
+``fingerprint`` is an opaque change marker (size and mtime for files, an update stamp
+for servers): when it is unchanged the item is not read again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @dataclass(slots=True)

@@ -1,8 +1,8 @@
 """The registry that maps a server ``kind`` to its client class.
 
 Each built-in kind lives in ``connectors/media_servers/<kind>/client.py`` and registers
-itself with :func:`register`; the registry imports those modules lazily on first lookup, so
-adding a kind adds a folder and edits nothing else.
+itself with :func:`register`; the registry imports those modules lazily on first lookup,
+so adding a kind adds a folder and edits nothing else.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ def _load_builtins() -> None:
         return
     package = importlib.import_module(PACKAGE)
     for info in pkgutil.iter_modules(package.__path__):
-        if info.ispkg and (Path(package.__path__[0]) / info.name / "client.py").exists():
+        if (
+            info.ispkg
+            and (Path(package.__path__[0]) / info.name / "client.py").exists()
+        ):
             importlib.import_module(f"{PACKAGE}.{info.name}.client")
     _loaded = True
 
@@ -61,9 +64,9 @@ def create_client(name: str, table: dict[str, Any]) -> MediaServerClient:
     kind = table.get("kind")
     if kind not in classes:
         known = ", ".join(sorted(classes))
+        problem = "missing" if kind is None else f"unknown kind {kind!r}"
         raise SettingsError(
-            f"invalid settings: servers.{name}.kind: "
-            f"{'missing' if kind is None else f'unknown kind {kind!r}'} (known: {known})"
+            f"invalid settings: servers.{name}.kind: {problem} (known: {known})"
         )
     cls = classes[kind]
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer reads annotations at run time
 from typing import Annotated
 
 import typer
@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -55,8 +56,9 @@ def sample(
             target, progress=lambda d, t: bar.update(job, completed=d, total=t)
         )
     console.print(
-        f"sample library in {summary.root}: {summary.tracks} tracks, {summary.albums} albums, "
-        f"{summary.artists} artists, {summary.movies} movies, {summary.episodes} episodes "
+        f"sample library in {summary.root}: {summary.tracks} tracks, "
+        f"{summary.albums} albums, {summary.artists} artists, "
+        f"{summary.movies} movies, {summary.episodes} episodes "
         f"({summary.seconds:.1f} s)"
     )
 
@@ -107,7 +109,7 @@ class _progress_bar:  # noqa: N801 - used as a context manager like a function
             transient=True,
         )
         self.bar.start()
-        self.jobs: dict[str, int] = {}
+        self.jobs: dict[str, TaskID] = {}
         self.unsubscribe = progress.subscribe(self._update)
 
     def _update(self, label: str, done: int, total: int) -> None:

@@ -1,8 +1,8 @@
 """The filesystem client ("standalone"): one or more folders of media as a server.
 
 Listing is a walk of ``stat`` calls; a file whose size and mtime are unchanged is not
-opened again. Operations a folder cannot do (scans, playlists, history, writeback) answer
-"unsupported". Contract reads that a real server answers from its index (artists,
+opened again. Operations a folder cannot do (scans, playlists, history, writeback)
+answer "unsupported". Contract reads that a real server answers from its index (artists,
 search) read every file here: the warehouse is the fast path for those questions.
 """
 

@@ -134,11 +134,6 @@ def _add_video(
 ) -> None:
     name = parse_name(entry.display_path)
     file.container = container
-    common = {
-        "file_native_id": file.native_id,
-        "added_at": file.mtime,
-        "fingerprint": file.fingerprint,
-    }
     if name.kind == "episode":
         show_id = path_id("sh:", _norm(name.title), str(name.year or ""))
         batch.shows.append(ShowRecord(show_id, name.title, name.year))
@@ -150,7 +145,9 @@ def _add_video(
                 show_title=name.title,
                 season=name.season,
                 episode=name.episode,
-                **common,
+                file_native_id=file.native_id,
+                added_at=file.mtime,
+                fingerprint=file.fingerprint,
             )
         )
         file.item_table = "episodes"
@@ -161,7 +158,9 @@ def _add_video(
                 title=name.title,
                 year=name.year,
                 edition=name.edition,
-                **common,
+                file_native_id=file.native_id,
+                added_at=file.mtime,
+                fingerprint=file.fingerprint,
             )
         )
         file.item_table = "movies"

@@ -1,9 +1,10 @@
 """Walking library roots: one ``stat`` per file, nothing opened.
 
 An unchanged rescan must cost only this walk, so entries carry what is needed to decide
-whether a file changed (size and mtime) and a stable native id (a hash of the path relative
-to its root). Names are handled as bytes, so invalid UTF-8 and newlines survive; a broken
-symlink or an unreadable folder becomes an entry with an error instead of an exception.
+whether a file changed (size and mtime) and a stable native id (a hash of the path
+relative to its root). Names are handled as bytes, so invalid UTF-8 and newlines
+survive; a broken symlink or an unreadable folder becomes an entry with an error instead
+of an exception.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-AUDIO_EXTENSIONS = frozenset(
-    b".mp3 .flac .ogg .oga .opus .m4a .m4b .aac .wav .aif .aiff .wma .ape .wv .mpc".split()
-)
+_AUDIO = ".mp3 .flac .ogg .oga .opus .m4a .m4b .aac .wav .aif .aiff .wma .ape .wv .mpc"
+AUDIO_EXTENSIONS = frozenset(_AUDIO.encode().split())
 VIDEO_EXTENSIONS = frozenset(
     b".mp4 .m4v .mkv .webm .avi .mov .wmv .ts .m2ts .mpg .mpeg .ogv .flv".split()
 )

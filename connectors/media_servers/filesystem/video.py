@@ -1,7 +1,8 @@
 """Video files: names parsed with guessit, containers sniffed from their first bytes.
 
-Sync never runs ffprobe (that is enrichment's job, for new or changed files only); it reads
-at most 64 bytes of a video to tell a real container from an empty or foreign file.
+Sync never runs ffprobe (that is enrichment's job, for new or changed files only); it
+reads at most 64 bytes of a video to tell a real container from an empty or foreign
+file.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ KINDS = sorted(client_classes())
 
 
 def test_every_registered_kind_has_a_conformance_factory() -> None:
-    assert set(KINDS) <= set(factories()), "a registered client has no conformance factory"
+    assert set(KINDS) <= set(factories()), (
+        "a registered client has no conformance factory"
+    )
 
 
 @pytest.fixture(params=KINDS)
@@ -41,12 +43,16 @@ def client(
 
 
 @pytest.fixture(params=KINDS)
-def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MediaServerClient]:
+def unreachable(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[MediaServerClient]:
     with factories()[request.param].unreachable_client(tmp_path) as dead:
         yield dead
 
 
-def read_everything(client: MediaServerClient, mode: SyncMode, known: dict) -> LibraryBatch:
+def read_everything(
+    client: MediaServerClient, mode: SyncMode, known: dict
+) -> LibraryBatch:
     plan = client.plan_sync(mode, known, None, 50)
     merged = LibraryBatch()
     for unit in plan.units:
@@ -72,12 +78,15 @@ def test_unreachable_server_is_reported_not_raised_by_is_connected(
 
 def test_artists_and_albums(client: MediaServerClient) -> None:
     artists = client.get_all_artists()
-    assert artists and all(isinstance(a, ArtistRecord) for a in artists)
+    assert artists
+    assert all(isinstance(a, ArtistRecord) for a in artists)
     assert len({a.native_id for a in artists}) == len(artists)
     album_ids = client.get_all_album_ids()
-    assert album_ids and len(set(album_ids)) == len(album_ids)
+    assert album_ids
+    assert len(set(album_ids)) == len(album_ids)
     recent = client.get_recently_added_albums(limit=3)
-    assert 0 < len(recent) <= 3 and all(isinstance(a, AlbumRecord) for a in recent)
+    assert 0 < len(recent) <= 3
+    assert all(isinstance(a, AlbumRecord) for a in recent)
     assert {a.native_id for a in recent} <= set(album_ids)
 
 
@@ -85,7 +94,8 @@ def test_search_finds_a_known_track(client: MediaServerClient) -> None:
     library = read_everything(client, SyncMode.FULL, {})
     wanted = library.tracks[len(library.tracks) // 2]
     hits = client.search_tracks(wanted.title, wanted.artist or "", limit=5)
-    assert 0 < len(hits) <= 5 and all(isinstance(t, TrackRecord) for t in hits)
+    assert 0 < len(hits) <= 5
+    assert all(isinstance(t, TrackRecord) for t in hits)
     assert wanted.native_id in {t.native_id for t in hits}
     assert client.search_tracks("no such title at all 0xdeadbeef") == []
 
@@ -100,9 +110,13 @@ def test_full_extraction_is_consistent(client: MediaServerClient) -> None:
     assert {t.album_native_id for t in library.tracks} <= album_ids
 
 
-def test_incremental_with_everything_known_reads_little(client: MediaServerClient) -> None:
+def test_incremental_with_everything_known_reads_little(
+    client: MediaServerClient,
+) -> None:
     full = read_everything(client, SyncMode.FULL, {})
-    known = {r.native_id: r.fingerprint for recs in full.tables().values() for r in recs}
+    known = {
+        r.native_id: r.fingerprint for recs in full.tables().values() for r in recs
+    }
     again = read_everything(client, SyncMode.INCREMENTAL, known)
     assert len(again.tracks) < len(full.tracks)
 
@@ -111,7 +125,8 @@ def test_optional_operations_answer_explicitly(client: MediaServerClient) -> Non
     for name in ("is_library_scanning", "get_playlists", "get_track_play_counts"):
         result = getattr(client, name)()
         if isinstance(result, Unsupported):
-            assert result.operation == name and not result
+            assert result.operation == name
+            assert not result
             assert client.kind in str(result)
     history = client.get_play_history()
     assert isinstance(history, (list, Unsupported))

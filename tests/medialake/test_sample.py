@@ -32,10 +32,9 @@ PROBE = "ffprobe -v error -show_entries format=duration -of csv=p=0".split()
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleSummary]:
-    """Generate the sample library once for the whole module."""
-    root = tmp_path_factory.mktemp("sample")
-    return root, generate_sample(root)
+def library(sample_library: SampleSummary) -> tuple[Path, SampleSummary]:
+    """The session's sample library (see ``conftest.py``) and its summary."""
+    return sample_library.root, sample_library
 
 
 def _files(root: Path) -> list[Path]:
