@@ -3,6 +3,7 @@ engine."""
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from connectors.media_servers.engine import MediaServerEngine
@@ -24,6 +25,18 @@ def warehouse() -> Warehouse:
 def engine() -> MediaServerEngine:
     """The media-server engine over every configured server."""
     return MediaServerEngine.from_settings(settings().servers)
+
+
+def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """Prefect's run logger inside a run; the stdlib logger when called outside one
+    (benchmarks call task functions directly)."""
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("medialake.tasks")
 
 
 def reset() -> None:

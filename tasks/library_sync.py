@@ -10,7 +10,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
@@ -19,7 +19,7 @@ from connectors.media_servers.base import SyncMode
 from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
-from tasks.context import engine, warehouse
+from tasks.context import engine, logger, warehouse
 from warehouse import library, runs
 from warehouse.upsert import frame_from_records
 
@@ -86,7 +86,7 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     result = engine().get(server).plan_sync(mode, known, cursor, batch_size)
     with warehouse().write() as con:
         runs.add_progress(con, run_id, len(result.unchanged), result.total_items)
-    get_run_logger().info(
+    logger().info(
         "%s: %d items listed, %d unchanged, %d batches to read",
         server,
         result.total_items,
@@ -160,7 +160,7 @@ def finish(
         runs.finish_run(con, run_id, status, counts, suspect_reason=reason)
         library.set_server_status(con, server, "suspect" if reason else "ok", reason)
     if reason:
-        get_run_logger().warning(
+        logger().warning(
             "%s: run marked suspect, nothing removed: %s", server, reason
         )
     return {
@@ -188,7 +188,7 @@ def close_run(server: str, run_id: str, status: str, reason: str) -> dict[str, A
         library.set_server_status(
             con, server, "suspect" if status == "suspect" else "error", reason
         )
-    get_run_logger().warning("%s: run %s: %s", server, status, reason)
+    logger().warning("%s: run %s: %s", server, status, reason)
     return {
         "server": server,
         "run_id": run_id,

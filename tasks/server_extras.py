@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.media_servers.base import Unsupported
-from tasks.context import engine, warehouse
+from tasks.context import engine, logger, warehouse
 from tasks.library_sync import only_transient
 from warehouse import plays
 from warehouse.upsert import frame_from_records
@@ -30,7 +30,7 @@ from warehouse.upsert import frame_from_records
 def sync_extras(server: str) -> dict[str, Any]:
     """Store what the server can tell about plays and playlists; say what it cannot."""
     client = engine().get(server)
-    logger = get_run_logger()
+    log = logger()
     with warehouse().read() as con:
         since = plays.latest_play(con, server)
     history = client.get_play_history(since)
@@ -65,7 +65,7 @@ def sync_extras(server: str) -> dict[str, Any]:
         ("playlists", playlists),
     ):
         if isinstance(answer, Unsupported):
-            logger.info("%s: %s not available: %s", server, name, answer.reason)
+            log.info("%s: %s not available: %s", server, name, answer.reason)
     return result
 
 
