@@ -13,11 +13,13 @@ from warehouse import reads
 if TYPE_CHECKING:
     from rich.console import Console
 
-NEXT_STEPS = """[bold]Next:[/]
-  medialake sync --mode full        re-sync and detect removed files medialake sql
-  "SELECT * FROM tracks LIMIT 10" medialake --help                  every command
-  prefect.yaml                      schedules (incremental every 30 min, full
-  nightly)"""
+NEXT_STEPS = (
+    "[bold]Next:[/]",
+    "  medialake sync --mode full      re-sync and detect removed files",
+    '  medialake sql "SELECT * FROM tracks LIMIT 10"',
+    "  medialake --help                every command",
+    "  prefect.yaml                    schedules: incremental 30 min, full nightly",
+)
 
 
 def print_summary(console: Console, servers: list[str], seconds: float) -> None:
@@ -41,14 +43,12 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
         "shows",
         "episodes",
         "failed files",
-        "last run",
     ):
         table.add_column(
             column,
-            justify="left" if column in {"server", "kind", "last run"} else "right",
+            justify="left" if column in {"server", "kind"} else "right",
         )
     for row in summary:
-        run = latest.get(row["server"], {})
         table.add_row(
             row["server"],
             row["kind"],
@@ -64,20 +64,25 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
                     "failed_files",
                 )
             ),
-            _describe_run(run),
         )
     console.print(table)
+    for row in summary:
+        run = latest.get(row["server"], {})
+        console.print(
+            f"{row['server']}: last run {_describe_run(run)}", highlight=False
+        )
     for server, path, error in failed:
         console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
-    console.print(NEXT_STEPS)
+    console.print("\n".join(NEXT_STEPS))
 
 
 def _describe_run(run: dict) -> str:
     if not run:
         return "never"
     text = (
-        f"{run['mode']} {run['status']}: seen {run['seen']}, +{run['added']} "
-        f"~{run['updated']} -{run['removed']} !{run['failed']}"
+        f"{run['mode']} {run['status']} in {run['duration_s'] or 0:.1f} s: "
+        f"{run['seen']} seen, {run['added']} added, {run['updated']} updated, "
+        f"{run['removed']} removed, {run['failed']} failed"
     )
     reason = run.get("suspect_reason") or run.get("error")
     return f"{text} ({reason})" if reason else text

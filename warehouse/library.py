@@ -30,11 +30,13 @@ WRITE_ORDER = (
     "episodes",
     "media_files",
 )
-PARENTS = {
-    "artists": ("tracks", "artist_native_id"),
-    "albums": ("tracks", "album_native_id"),
-    "shows": ("episodes", "show_native_id"),
-}
+# A parent row stays while any active child points at it (albums before artists: an
+# album artist may have no track of their own, like "Various Artists").
+PARENTS = (
+    ("albums", (("tracks", "album_native_id"),)),
+    ("shows", (("episodes", "show_native_id"),)),
+    ("artists", (("tracks", "artist_native_id"), ("albums", "artist_native_id"))),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +144,11 @@ def _remove_unseen(
         return RemovalResult(0, candidates, active, reason)
     for table in LEAF_TABLES:
         _mark_removed(con, table, server_id, "")
-    for table, (child, column) in PARENTS.items():
-        orphan = (
+    for table, children in PARENTS:
+        orphan = "".join(
             f" AND NOT EXISTS (SELECT 1 FROM {child} c WHERE c.server_id = $s"
             f" AND c.{column} = {table}.native_id AND c.removed_at IS NULL)"
+            for child, column in children
         )
         _mark_removed(con, table, server_id, orphan)
     return RemovalResult(candidates, candidates, active, None)

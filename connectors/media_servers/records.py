@@ -141,12 +141,8 @@ LIBRARY_TABLES = (
     "episodes",
     "media_files",
 )
+# Tables whose native ids must be unique within one extraction (parents may repeat).
 LEAF_TABLES = ("tracks", "movies", "episodes", "media_files")
-PARENT_TABLES = {
-    "artists": ("tracks", "artist_native_id"),
-    "albums": ("tracks", "album_native_id"),
-    "shows": ("episodes", "show_native_id"),
-}
 
 
 @dataclass(slots=True)

@@ -44,6 +44,7 @@ def sample(
     except SettingsError as exc:
         raise fail(str(exc)) from None
     target = dest or settings.library_root
+    started = time.monotonic()
     with Progress(
         TextColumn("sample"),
         BarColumn(),
@@ -59,7 +60,7 @@ def sample(
         f"sample library in {summary.root}: {summary.tracks} tracks, "
         f"{summary.albums} albums, {summary.artists} artists, "
         f"{summary.movies} movies, {summary.episodes} episodes "
-        f"({summary.seconds:.1f} s)"
+        f"({time.monotonic() - started:.1f} s)"
     )
 
 

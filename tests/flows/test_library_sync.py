@@ -59,6 +59,8 @@ def test_full_sync_lands_the_sample_library_and_a_rerun_changes_nothing(
     assert count("episodes") == sample_library.episodes
     again = sync("full")
     assert (again["added"], again["updated"], again["removed"]) == (0, 0, 0)
+    for table in ("artists", "albums", "tracks", "shows", "movies", "episodes"):
+        assert count(table) == getattr(sample_library, table), table
     assert again["seen"] == first["seen"]
     with warehouse().read() as con:
         runs = con.execute(
