@@ -148,3 +148,21 @@ def test_bad_files_are_counted_and_the_run_succeeds(library: Path) -> None:
         ).fetchall()
     assert [p for p, _ in errors] == ["Music/broken.mp3", "Music/empty.flac"]
     assert sync("full")["failed"] == 2  # still reported, never removed as "gone"
+
+
+def test_a_run_left_running_by_a_killed_process_is_closed_as_interrupted(
+    library: Path,
+) -> None:
+    from connectors.media_servers.base import SyncMode
+    from tasks.library_sync import open_run
+
+    orphan = open_run.fn("local", SyncMode.FULL)  # the process "dies" here
+    result = sync("full")
+    assert result["status"] == "succeeded"
+    with warehouse().read() as con:
+        row = con.execute(
+            "SELECT status, error FROM sync_runs WHERE run_id = ?", [orphan]
+        ).fetchone()
+    assert row is not None
+    assert row[0] == "failed"
+    assert "interrupted" in row[1]
