@@ -36,7 +36,7 @@ def tracks(n: int, offset: int = 0) -> pl.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--baseline-rows", type=int, default=20_000)
+    parser.add_argument("--baseline-rows", type=int, default=5_000)
     args = parser.parse_args()
     n = args.rows
     with tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp:
