@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
+    from pathlib import Path
 
     from connectors.media_servers.records import (
         AlbumRecord,
@@ -93,6 +94,14 @@ class MediaServerClient(ABC):
     def public_location(self) -> str:
         """Where the server is, for tables and logs (never a credential)."""
         return ""
+
+    def local_path(self, path: str) -> Path | None:
+        """Where a file this server lists (``media_files.path``) can be read on this
+        machine, or None when it cannot (enrichment probes only reachable files)."""
+        from pathlib import Path
+
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() and candidate.is_file() else None
 
     # -- connection -------------------------------------------------------------
     @abstractmethod

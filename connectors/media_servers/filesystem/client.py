@@ -59,6 +59,13 @@ class FilesystemClient(MediaServerClient):
     def public_location(self) -> str:
         return ", ".join(str(root) for root in self.roots)
 
+    def local_path(self, path: str) -> Path | None:
+        for root in self.roots:
+            candidate = root / path
+            if candidate.is_file():
+                return candidate
+        return None
+
     def is_connected(self) -> bool:
         try:
             self.ensure_connection()

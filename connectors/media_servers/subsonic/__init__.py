@@ -1,0 +1,1 @@
+"""Navidrome, OpenSubsonic and plain Subsonic servers behind the server contract."""

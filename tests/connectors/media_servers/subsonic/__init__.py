@@ -1,0 +1,1 @@
+"""Tests of the Subsonic client against a real supysonic and local fault stubs."""
