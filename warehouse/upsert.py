@@ -85,9 +85,15 @@ def merge_frame(
         [(added,)] = con.execute(
             f"SELECT count(*) FROM {staged} AS s ANTI JOIN {table} AS t ON ({on})"
         ).fetchall()
+        # A table whose columns are all key (play_events) has nothing to update.
+        matched = (
+            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {', '.join(sets)} "
+            if sets
+            else ""
+        )
         [(affected,)] = con.execute(
             f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
-            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {', '.join(sets)} "
+            f"{matched}"
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) "
             f"VALUES ({', '.join('s.' + c for c in cols)})"
         ).fetchall()

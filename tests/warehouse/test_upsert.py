@@ -21,7 +21,11 @@ def wh(tmp_path: Path) -> Warehouse:
 
 def artists(names: dict[str, str]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"server_id": ["s"] * len(names), "native_id": list(names), "name": list(names.values())}
+        {
+            "server_id": ["s"] * len(names),
+            "native_id": list(names),
+            "name": list(names.values()),
+        }
     )
 
 
@@ -57,3 +61,26 @@ def test_a_removed_row_seen_again_comes_back(wh: Warehouse) -> None:
         removed = con.execute("SELECT removed_at FROM artists").fetchone()
     assert counts.updated == 1
     assert removed == (None,)
+
+
+def test_a_key_only_table_inserts_new_rows_once(wh: Warehouse) -> None:
+    from datetime import UTC, datetime
+
+    plays = pl.DataFrame(
+        {
+            "server_id": ["s", "s"],
+            "user_name": ["ann", "ann"],
+            "item_native_id": ["t1", "t2"],
+            "played_at": [
+                datetime(2026, 1, 1, tzinfo=UTC),
+                datetime(2026, 1, 2, tzinfo=UTC),
+            ],
+        }
+    )
+    key = ("server_id", "user_name", "item_native_id", "played_at")
+    with wh.write() as con:
+        first = merge_frame(con, "play_events", plays, key, soft_delete=False)
+        again = merge_frame(con, "play_events", plays, key, soft_delete=False)
+        stored = con.execute("SELECT count(*) FROM play_events").fetchone()
+    assert (first.added, again.added, again.updated) == (2, 0, 0)
+    assert stored == (2,)

@@ -1,0 +1,1 @@
+"""Tests of the Jellyfin client against a fake Jellyfin held to the official spec."""
