@@ -42,7 +42,8 @@ def library_sync(
         try:
             summaries.append(sync_server(name, sync_mode))
         except Exception as exc:  # one server's fault must not stop the others
-            failures.append(f"{name}: {exc}")
+            text = str(exc)
+            failures.append(text if text.startswith(f"{name}:") else f"{name}: {text}")
     if failures:
         raise SyncFailed("; ".join(failures))
     return summaries

@@ -1,7 +1,9 @@
 """Prefect tasks of a library sync: open the run, plan, read-and-store batches, finish.
 
-Each task handles one batch (hundreds to thousands of items), never one file. Only
-transient connector errors are retried, here and nowhere else.
+Each task handles one batch (hundreds to thousands of items), never one file. Retries
+live in one layer only, the connectors' HTTP client (bounded backoff on timeouts, 429
+and 5xx); a fault that outlasts them fails the batch, and the run records it. Every
+write is an idempotent merge, so re-running the flow is the retry of last resort.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from connectors.errors import TransientError
 from connectors.media_servers.base import SyncMode
 from connectors.media_servers.records import SyncPlan
 from medialake import progress
@@ -24,17 +25,9 @@ from warehouse import library, runs
 from warehouse.upsert import frame_from_records
 
 if TYPE_CHECKING:
-    from prefect import Task
-    from prefect.client.schemas.objects import State, TaskRun
-
     from connectors.media_servers.records import LibraryBatch
 
 CURSOR_KEY = "incremental_cursor"
-
-
-def only_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry condition: retry transient connector faults only."""
-    return isinstance(state.data, TransientError)
 
 
 @dataclass(slots=True)
@@ -74,9 +67,6 @@ def open_run(server: str, mode: SyncMode) -> str:
 @task(
     name="sync-plan",
     cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=only_transient,
 )
 def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     """List what to read, given what the warehouse already holds for the server."""
@@ -99,9 +89,6 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
 @task(
     name="sync-read-batch",
     cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=only_transient,
 )
 def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
     """Read one unit of work from the server and merge it into the warehouse."""
@@ -160,9 +147,7 @@ def finish(
         runs.finish_run(con, run_id, status, counts, suspect_reason=reason)
         library.set_server_status(con, server, "suspect" if reason else "ok", reason)
     if reason:
-        logger().warning(
-            "%s: run marked suspect, nothing removed: %s", server, reason
-        )
+        logger().warning("%s: run marked suspect, nothing removed: %s", server, reason)
     return {
         "server": server,
         "run_id": run_id,

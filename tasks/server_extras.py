@@ -7,7 +7,7 @@ re-running adds nothing twice.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from prefect import task
@@ -15,17 +15,16 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.media_servers.base import Unsupported
 from tasks.context import engine, logger, warehouse
-from tasks.library_sync import only_transient
 from warehouse import plays
 from warehouse.upsert import frame_from_records
+
+if TYPE_CHECKING:
+    from connectors.media_servers.records import PlayEventRecord
 
 
 @task(
     name="sync-plays-and-playlists",
     cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=only_transient,
 )
 def sync_extras(server: str) -> dict[str, Any]:
     """Store what the server can tell about plays and playlists; say what it cannot."""
@@ -39,18 +38,7 @@ def sync_extras(server: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     with warehouse().write() as con:
         if not isinstance(history, Unsupported):
-            frame = frame_from_records(
-                [
-                    {
-                        "user_name": p.user,
-                        "item_native_id": p.item_native_id,
-                        "played_at": p.played_at,
-                    }
-                    for p in history
-                ],
-                server_id=server,
-            )
-            result["plays_added"] = plays.store_plays(con, frame) if frame.height else 0
+            result["plays_added"] = plays.store_plays(con, _play_frame(server, history))
         if not isinstance(counts, Unsupported):
             frame = pl.DataFrame(
                 {"native_id": list(counts), "play_count": list(counts.values())},
@@ -67,6 +55,23 @@ def sync_extras(server: str) -> dict[str, Any]:
         if isinstance(answer, Unsupported):
             log.info("%s: %s not available: %s", server, name, answer.reason)
     return result
+
+
+def _play_frame(server: str, history: list[PlayEventRecord]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "server_id": [server] * len(history),
+            "user_name": [p.user for p in history],
+            "item_native_id": [p.item_native_id for p in history],
+            "played_at": [p.played_at for p in history],
+        },
+        schema={
+            "server_id": pl.String,
+            "user_name": pl.String,
+            "item_native_id": pl.String,
+            "played_at": pl.Datetime(time_zone="UTC"),
+        },
+    )
 
 
 def _store_playlists(con: Any, server: str, playlists: list[Any]) -> int:
