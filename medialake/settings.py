@@ -13,11 +13,20 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 HOME_ENV = "MEDIALAKE_HOME"
+# Not a setting: the project folder prefect.yaml's pull step changes into.
+PROJECT_DIR_ENV = "MEDIALAKE_PROJECT_DIR"
 ENV_PREFIX = "MEDIALAKE_"
 SETTINGS_FILE = "medialake.toml"
 
@@ -52,6 +61,183 @@ class PrefectSettings(_Section):
     logging_level: str = "WARNING"
 
 
+def _default_sources() -> list[str]:
+    return ["http", "ytdlp", "podcast", "slskd", "lidarr"]
+
+
+class DownloadsSettings(_Section):
+    """Downloads: staging, naming, the source chain, quality, limits and source access.
+
+    ``sources`` is the fallback chain, in order. ``concurrency`` and ``min_interval_s``
+    map a source name to its limit (``default_concurrency`` otherwise); they hold across
+    processes. Templates name a file inside ``library_root`` (extension added).
+    """
+
+    staging_dir: Path | None = None
+    library_root: Path | None = None
+    sources: list[str] = Field(default_factory=_default_sources)
+    music_template: str = "Music/{artist}/{album}/{title}"
+    video_template: str = "Video/Downloads/{title}"
+    podcast_template: str = "Podcasts/{show}/{date} {title}"
+    formats: list[str] = Field(default_factory=lambda: ["flac", "opus", "m4a", "mp3"])
+    min_bitrate_kbps: int = Field(default=128, ge=0)
+    max_sample_rate_hz: int = Field(default=192_000, ge=8_000)
+    default_concurrency: int = Field(default=2, ge=1, le=64)
+    concurrency: dict[str, int] = Field(default_factory=dict)
+    min_interval_s: dict[str, float] = Field(default_factory=dict)
+    retry_base_s: float = Field(default=900.0, ge=0)
+    retry_max_s: float = Field(default=86_400.0, ge=0)
+    max_attempts: int = Field(default=8, ge=1)
+    duration_tolerance_s: float = Field(default=5.0, ge=0)
+    http_timeout_s: float = Field(default=30.0, gt=0)
+    http_retries: int = Field(default=3, ge=0)
+    http_backoff_s: float = Field(default=0.5, ge=0)
+    poll_interval_s: float = Field(default=2.0, gt=0)
+    transfer_timeout_s: float = Field(default=6 * 3600.0, gt=0)
+    slskd_url: str | None = None
+    slskd_api_key: SecretStr | None = None
+    slskd_downloads_dir: Path | None = None
+    lidarr_url: str | None = None
+    lidarr_api_key: SecretStr | None = None
+    lidarr_root_folder: str | None = None
+
+    def limit(self, source: str) -> int:
+        """How many downloads of ``source`` may run at once, across processes."""
+        return self.concurrency.get(source, self.default_concurrency)
+
+
+class RipsSettings(_Section):
+    """Disc rips with HandBrakeCLI: the watch folder, drives, preset and naming."""
+
+    watch_dir: Path | None = None
+    devices: list[str] = Field(default_factory=list)
+    handbrake: str = "HandBrakeCLI"
+    preset: str = "Fast 1080p30"
+    container: Literal["mkv", "mp4"] = "mkv"
+    min_feature_s: float = Field(default=1200.0, ge=0)
+    max_feature_s: float = Field(default=4 * 3600.0, gt=0)
+    stable_s: float = Field(default=10.0, ge=0)
+    movie_template: str = "Video/Movies/{title} ({year})/{title} ({year})"
+
+
+class DashboardSettings(_Section):
+    """The Streamlit dashboard: where it listens, how long it waits and caches."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
+    lock_timeout_s: float = Field(default=5.0, gt=0)
+    cache_ttl_s: float = Field(default=5.0, ge=0)
+    page_size: int = Field(default=50, ge=5, le=1000)
+
+
+class EnrichmentSettings(_Section):
+    """Enrichment: ffprobe, TMDb, MusicBrainz, AcoustID, decision thresholds, cache.
+
+    Thresholds (see ``connectors/metadata/scoring.py`` for the reasoning): a candidate
+    at or above ``accept_threshold`` (0.85: two independent facts such as exact title
+    and year agree) is accepted; from ``review_threshold`` (0.55) up it waits for
+    review; below it is rejected. A runner-up within ``ambiguity_margin`` sends it to
+    review. Keys come from the environment (``MEDIALAKE_ENRICHMENT_TMDB_API_KEY``);
+    without one the items are recorded as skipped. MusicBrainz allows 1 request/s per
+    client: ``musicbrainz_min_interval_s`` holds across every task and process of the
+    machine.
+    """
+
+    accept_threshold: float = Field(default=0.85, gt=0, le=1)
+    review_threshold: float = Field(default=0.55, ge=0, le=1)
+    ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    tmdb_api_key: SecretStr | None = None
+    tmdb_base_url: str = "https://api.themoviedb.org/3"
+    tmdb_image_base_url: str = "https://image.tmdb.org/t/p"
+    tmdb_min_interval_s: float = Field(default=0.05, ge=0)
+    musicbrainz_base_url: str = "https://musicbrainz.org"
+    musicbrainz_min_interval_s: float = Field(default=1.0, ge=0)
+    musicbrainz_contact: str = "https://github.com/medialake/medialake"
+    coverart_base_url: str = "https://coverartarchive.org"
+    acoustid_api_key: SecretStr | None = None
+    acoustid_base_url: str = "https://api.acoustid.org/v2"
+    cache_ttl_days: float = Field(default=30.0, gt=0)
+    not_found_ttl_days: float = Field(default=7.0, gt=0)
+    probe_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)
+    probe_timeout_s: float = Field(default=60.0, gt=0)
+    probe_batch_size: int = Field(default=200, ge=1, le=10_000)
+    identify_batch_size: int = Field(default=25, ge=1, le=1000)
+    http_timeout_s: float = Field(default=15.0, gt=0)
+    http_retries: int = Field(default=3, ge=0, le=10)
+    http_backoff_s: float = Field(default=1.0, ge=0)
+    download_artwork: bool = True
+    writeback: bool = False
+
+    @field_validator("tmdb_api_key", "acoustid_api_key", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+
+class RenditionSettings(_Section):
+    """One rendition of the HLS ladder: ``name`` (``720p``), height and bitrates."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,16}$")
+    height: int = Field(ge=16, le=4320, multiple_of=2)
+    video_kbps: int = Field(ge=16, le=200_000)
+    audio_kbps: int = Field(default=128, ge=16, le=512)
+
+
+def _default_renditions() -> list[RenditionSettings]:
+    return [
+        RenditionSettings(name="1080p", height=1080, video_kbps=5000, audio_kbps=160),
+        RenditionSettings(name="720p", height=720, video_kbps=2800, audio_kbps=128),
+        RenditionSettings(name="480p", height=480, video_kbps=1400, audio_kbps=128),
+        RenditionSettings(name="360p", height=360, video_kbps=800, audio_kbps=96),
+    ]
+
+
+class TranscodeSettings(_Section):
+    """HLS transcodes: the ladder, segments, encoder choice and how many run at once.
+
+    ``hardware`` is ``auto`` (NVENC, VAAPI or QSV when a trial encode works, libx264
+    otherwise), ``none``, or one kind. ``max_parallel`` creates the Prefect global
+    concurrency limit ``medialake-ffmpeg`` when it does not exist; afterwards change it
+    in the Prefect UI. ``remux_compatible`` copies browser-safe H.264 instead of
+    building a ladder. ``assets_path`` defaults to ``<home>/hls``.
+    """
+
+    renditions: list[RenditionSettings] = Field(
+        default_factory=_default_renditions, min_length=1
+    )
+    audio_kbps: list[int] = Field(default_factory=lambda: [192, 96], min_length=1)
+    segment_s: float = Field(default=4.0, ge=1.0, le=30.0)
+    hardware: Literal["auto", "none", "nvenc", "vaapi", "qsv"] = "auto"
+    vaapi_device: Path = Path("/dev/dri/renderD128")
+    preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
+    ] = "veryfast"
+    remux_compatible: bool = True
+    max_parallel: int = Field(default=1, ge=1, le=16)
+    assets_path: Path | None = None
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+
+
+class PlaybackSettings(_Section):
+    """The playback service: where it listens, token lifetime and its signing key.
+
+    The key comes from ``MEDIALAKE_PLAYBACK_SECRET`` (at least 32 characters) or, when
+    unset, is generated once into ``<home>/playback.key`` (mode 0600).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    token_ttl_s: int = Field(default=300, ge=30, le=3600)
+    public_url: str | None = None
+    secret: SecretStr | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _secret_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+
 class Settings(_Section):
     """All settings of one medialake installation."""
 
@@ -59,6 +245,12 @@ class Settings(_Section):
     warehouse: WarehouseSettings = WarehouseSettings()
     sync: SyncSettings = SyncSettings()
     prefect: PrefectSettings = PrefectSettings()
+    transcode: TranscodeSettings = TranscodeSettings()
+    playback: PlaybackSettings = PlaybackSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    downloads: DownloadsSettings = DownloadsSettings()
+    rips: RipsSettings = RipsSettings()
+    enrichment: EnrichmentSettings = EnrichmentSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property
@@ -71,6 +263,12 @@ class Settings(_Section):
     def prefect_home(self) -> Path:
         """Prefect's own home for the embedded default."""
         return self.home / "prefect"
+
+    @property
+    def assets_path(self) -> Path:
+        """Where published HLS assets live (``<home>/hls`` unless configured)."""
+        path = self.transcode.assets_path or Path("hls")
+        return path if path.is_absolute() else self.home / path
 
     @property
     def library_root(self) -> Path:
@@ -122,7 +320,7 @@ def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
     """Fold ``MEDIALAKE_<SECTION>_<KEY>`` variables into the raw settings tree."""
     servers: dict[str, Any] = raw.setdefault("servers", {})
     for name, value in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or name == HOME_ENV:
+        if not name.startswith(ENV_PREFIX) or name in (HOME_ENV, PROJECT_DIR_ENV):
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         if rest.startswith("servers_"):

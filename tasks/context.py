@@ -39,6 +39,13 @@ def logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logging.getLogger("medialake.tasks")
 
 
+def flow_run_id() -> str | None:
+    """The id of the Prefect flow run this code runs in, if any (for run rows)."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id) if flow_run.id else None
+
+
 def reset() -> None:
     """Forget cached settings, warehouse and engine (tests change the environment)."""
     settings.cache_clear()

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
 
 from connectors.media_servers.base import SyncMode
 from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
-from tasks.context import engine, logger, warehouse
+from tasks.context import engine, flow_run_id, logger, warehouse
 from warehouse import library, runs
 from warehouse.upsert import frame_from_records
 
@@ -38,15 +37,6 @@ class BatchResult:
     counts: runs.RunCounts = field(default_factory=runs.RunCounts)
 
 
-def _flow_run_id() -> str | None:
-    try:
-        ctx = get_run_context()
-    except RuntimeError:
-        return None
-    run = getattr(ctx, "flow_run", None) or getattr(ctx, "task_run", None)
-    return str(getattr(run, "flow_run_id", None) or getattr(run, "id", "")) or None
-
-
 @task(name="sync-open-run", cache_policy=NO_CACHE)
 def open_run(server: str, mode: SyncMode) -> str:
     """Record the server and a new ``running`` run; close runs a killed process left."""
@@ -60,7 +50,7 @@ def open_run(server: str, mode: SyncMode) -> str:
             " WHERE server_id = ? AND status = 'running'",
             [server],
         )
-        runs.start_run(con, run_id, server, mode.value, _flow_run_id())
+        runs.start_run(con, run_id, server, mode.value, flow_run_id())
     return run_id
 
 

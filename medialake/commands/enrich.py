@@ -1,0 +1,200 @@
+"""``medialake enrich``: probe, identify and (optionally) write back, with progress
+bars;
+``medialake enrich override``: settle an item by hand; ``medialake enrich review``: the
+queue of items waiting for a person."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from medialake.cli import console, fail
+from medialake.runtime import prepare_environment
+from medialake.settings import SettingsError
+
+app = typer.Typer(
+    help="Technical metadata (ffprobe) and identities (TMDb, MusicBrainz).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+ENTITIES = ("movie", "show", "episode", "album", "track")
+PROVIDERS = {
+    "movie": "tmdb",
+    "show": "tmdb",
+    "episode": "tmdb",
+    "album": "musicbrainz",
+    "track": "musicbrainz",
+}
+
+
+class _Bars:
+    """A bar per phase (probe, identify), fed by :mod:`medialake.progress`."""
+
+    def __enter__(self) -> _Bars:
+        from medialake import progress
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.bar.start()
+        self.jobs: dict[str, Any] = {}
+        self.unsubscribe = progress.subscribe(self._update)
+        return self
+
+    def _update(self, label: str, done: int, total: int) -> None:
+        if not label.startswith("enrich:"):
+            return
+        if label not in self.jobs:
+            self.jobs[label] = self.bar.add_task(label.replace(":", " "), total=total)
+        self.bar.update(self.jobs[label], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.unsubscribe()
+        self.bar.stop()
+
+
+@app.callback()
+def enrich(
+    ctx: typer.Context,
+    probe: Annotated[
+        bool, typer.Option(help="Run ffprobe on new or changed files.")
+    ] = True,
+    identify: Annotated[bool, typer.Option(help="Match new or changed items.")] = True,
+    writeback: Annotated[
+        bool | None,
+        typer.Option(
+            help="Send genres and covers to the active server "
+            "(default: the enrichment.writeback setting)."
+        ),
+    ] = None,
+    redo: Annotated[
+        bool, typer.Option(help="Look at everything again (cached answers).")
+    ] = False,
+) -> None:
+    """Enrich what is new since the last run: ffprobe, TMDb, MusicBrainz."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        prepare_environment()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    from flows.enrich import enrich as run_enrich
+
+    with _Bars():
+        summary = run_enrich(
+            probe=probe, identify=identify, writeback=writeback, redo=redo
+        )
+    table = Table(title=f"enrich run {summary['run_id'][:8]}: {summary['status']}")
+    for name in (
+        "probed",
+        "probe_errors",
+        "accepted",
+        "review",
+        "rejected",
+        "skipped",
+        "requests",
+        "cache_hits",
+        "writebacks",
+    ):
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_row(
+        *(
+            str(summary.get(n, 0))
+            for n in (
+                "probed",
+                "probe_errors",
+                "accepted",
+                "review",
+                "rejected",
+                "skipped",
+                "requests",
+                "cache_hits",
+                "writebacks",
+            )
+        )
+    )
+    console.print(table)
+    console.print(
+        "Review queue: medialake enrich review (settle: medialake enrich override)"
+    )
+
+
+@app.command()
+def override(
+    entity: Annotated[str, typer.Argument(help=f"One of: {', '.join(ENTITIES)}.")],
+    server: Annotated[str, typer.Argument(help="The server's name.")],
+    native_id: Annotated[str, typer.Argument(help="The item's native id.")],
+    provider_id: Annotated[
+        str, typer.Argument(help="The TMDb or MusicBrainz id; 'none' for no match.")
+    ],
+    note: Annotated[
+        str | None, typer.Option(help="Why (kept with the choice).")
+    ] = None,
+) -> None:
+    """Settle an item's identity by hand; no later run overwrites it."""
+    if entity not in ENTITIES:
+        raise fail(f"entity must be one of: {', '.join(ENTITIES)}")
+    try:
+        prepare_environment()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    from tasks.context import warehouse
+    from warehouse.enrichment import apply_overrides, set_override
+
+    chosen = None if provider_id.lower() == "none" else provider_id
+    with warehouse().write() as con:
+        set_override(con, (entity, server, native_id), PROVIDERS[entity], chosen, note)
+        apply_overrides(con, "manual")
+    console.print(f"{entity} {server}/{native_id}: {chosen or 'no match'} (override)")
+
+
+@app.command()
+def review(limit: Annotated[int, typer.Option(help="Rows to show.")] = 30) -> None:
+    """Show items waiting for review with their candidates and scores."""
+    try:
+        prepare_environment()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    from tasks.context import warehouse
+
+    with warehouse().read() as con:
+        rows = con.execute(
+            "SELECT entity, server_id, native_id, rank, provider_id, candidate_title,"
+            " candidate_year, score FROM enrichment_review"
+            " ORDER BY entity, native_id, rank LIMIT ?",
+            [limit],
+        ).fetchall()
+    table = Table(title="review queue")
+    for column in (
+        "entity",
+        "server",
+        "native id",
+        "#",
+        "candidate",
+        "title",
+        "year",
+        "score",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``enrich`` (with ``override`` and ``review``) to the CLI."""
+    root.add_typer(app, name="enrich")
