@@ -13,12 +13,16 @@ import logging
 import random
 import threading
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from connectors.errors import AuthError, NotFound, RequestRejected, TransientError
 from medialake.log import redact
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 USER_AGENT = "medialake/0.1 (+https://github.com/medialake/medialake)"
@@ -135,6 +139,25 @@ class HttpClient:
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         """``POST`` with retries."""
         return self.request("POST", path, **kwargs)
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed response, for downloads. Not retried (a body cannot be replayed):
+        the caller's retry policy decides. Failures map to the same typed errors as
+        :meth:`request`, including transport errors while the body is being read."""
+        where = f"{method} {_path_only(path)}"
+        self.limiter.wait()
+        try:
+            with self.client.stream(method, path, **kwargs) as response:
+                if response.status_code >= 400:
+                    self._raise_final(response, method, path)
+                    raise TransientError(
+                        self.service, f"HTTP {response.status_code} on {where}"
+                    )
+                yield response
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            failure = f"{type(exc).__name__} on {where}"
+            raise TransientError(self.service, failure) from None
 
     def __enter__(self) -> HttpClient:
         return self

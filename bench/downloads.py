@@ -1,0 +1,169 @@
+"""Benchmark: the DownloadEngine's per-source limit and its overhead per job.
+
+Measured in one run against a local HTTP server (``tests.connectors.downloads.servers``)
+on 127.0.0.1:
+
+1. Limits: 10 queued jobs of one source whose limit is 2, run by two processes with
+   5 threads each (so the limit must hold across processes, through the warehouse).
+   The server counts transfers in flight; the figure is the most it ever saw at once.
+2. Overhead: a 20 MB FLAC served locally. The baseline is the bare transfer (the same
+   streaming fetch, no engine); a job is submit -> search -> download -> verify (ffprobe
+   and a decode of both ends) -> tag -> atomic move -> recorded, each state a warehouse
+   transaction. Overhead = job time - the time its own transfer took (timed around the
+   source's ``download_raw``), as a share of that transfer; medians of ``--repeats``
+   runs, at loopback speed and at throttled rates.
+
+    uv run python -m bench.downloads [--repeats 3] [--rates 0,10,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from connectors.downloads.base import build_sources
+from connectors.downloads.engine import DownloadEngine
+from connectors.downloads.fetch import fetch_to
+from connectors.downloads.http_file import http_client
+from connectors.downloads.records import Kind, Request
+from medialake.settings import DownloadsSettings
+from tests.connectors.downloads.servers import MediaServer, ffmpeg, make_mp3
+from warehouse.db import Warehouse
+from warehouse.downloads import DownloadStore
+from warehouse.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[1]
+SETTINGS = DownloadsSettings(sources=["http"], default_concurrency=2)
+
+
+def engine_for(work: Path, heartbeat_s: float = 1.0) -> DownloadEngine:
+    """An engine over the ``http`` source on the warehouse in ``work``."""
+    return DownloadEngine(
+        build_sources(SETTINGS),
+        DownloadStore(Warehouse(work / "wh.duckdb")),
+        SETTINGS,
+        library_root=work / "library",
+        staging_root=work / "staging",
+        heartbeat_s=heartbeat_s,
+    )
+
+
+def worker(work: Path, ids: list[str]) -> None:
+    """Run ``ids`` on 5 threads (the second process of the limit benchmark)."""
+    engine = engine_for(work)
+    threads = [threading.Thread(target=engine.run, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def bench_limit(work: Path, media: Path) -> tuple[int, int, float]:
+    """10 jobs, limit 2, two processes: (max in flight, imported, seconds)."""
+    for n in range(10):
+        make_mp3(media / f"limit-{n}.mp3", seconds=6, artist="Bench", title=f"Tune {n}")
+    with MediaServer(media) as server:
+        engine = engine_for(work)
+        ids = [
+            engine.submit(Request.parse(server.url(f"limit-{n}.mp3", rate=200_000)))[0]
+            for n in range(10)
+        ]
+        started = time.perf_counter()
+        other = subprocess.Popen(
+            [sys.executable, "-m", "bench.downloads", "--worker", str(work), *ids[5:]],
+            cwd=REPO,
+        )
+        worker(work, ids[:5])
+        other.wait()
+        seconds = time.perf_counter() - started
+    with Warehouse(work / "wh.duckdb").read() as con:
+        row = con.execute("SELECT count(*) FROM download_jobs WHERE state = 'imported'")
+        imported = int((row.fetchone() or (0,))[0])
+    return server.max_active, imported, seconds
+
+
+def _timed(engine: DownloadEngine, spent: list[float]) -> None:
+    """Add the time each transfer takes inside the job to ``spent``."""
+    source = engine.sources[0]
+    download = source.download_raw
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return download(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    source.download_raw = timed  # type: ignore[method-assign]
+
+
+def bench_overhead(work: Path, media: Path, repeats: int, rate: float) -> list[float]:
+    """Size, median bare transfer, median in-job transfer and median job overhead
+    (job time minus its own transfer) of the 20 MB file at ``rate`` B/s."""
+    big = media / "big.flac"
+    if not big.exists():
+        ffmpeg("-f", "lavfi", "-i", "anoisesrc=c=white:r=44100:a=0.3", "-ac", "2",
+               "-t", "165", "-c:a", "flac", str(big))  # fmt: skip
+    bare: list[float] = []
+    inside: list[float] = []
+    overheads: list[float] = []
+    with MediaServer(media) as server:
+        params = {"rate": int(rate)} if rate else {}
+        http = http_client("bench", SETTINGS)
+        for n in range(repeats + 1):  # the first of each is a warm-up
+            url = server.url("big.flac", **params, n=n)
+            dest = work / f"raw-{rate}-{n}" / "big.flac"
+            dest.parent.mkdir(parents=True)
+            started = time.perf_counter()
+            fetch_to(http, url, dest, lambda d, t: None)
+            bare.append(time.perf_counter() - started)
+            engine = engine_for(work / f"job-{rate}-{n}")
+            migrate(engine.store.warehouse)  # type: ignore[attr-defined]
+            _timed(engine, inside)
+            started = time.perf_counter()
+            outcome = engine.run(engine.submit(Request.parse(url, Kind.TRACK))[0])
+            overheads.append(time.perf_counter() - started - inside[-1])
+            assert outcome.status == "imported", outcome.reason
+    med = [statistics.median(x[1:]) for x in (bare, inside, overheads)]
+    return [big.stat().st_size, *med]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--rates", default="0,10,2", help="server rates in MB/s (0: loopback speed)"
+    )
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(Path(args.worker[0]), args.worker[1:])
+        return
+    with tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp:
+        work, media = Path(tmp) / "limit", Path(tmp) / "media"
+        work.mkdir()
+        media.mkdir()
+        migrate(Warehouse(work / "wh.duckdb"))
+        most, imported, seconds = bench_limit(work, media)
+        print(f"limit 2, 10 jobs, 2 processes x 5 threads: at most {most} transfers"
+              f" in flight; {imported}/10 imported in {seconds:.1f} s")  # fmt: skip
+        for rate in (float(r) * 1e6 for r in args.rates.split(",")):
+            size, bare, inside, overhead = bench_overhead(
+                Path(tmp), media, args.repeats, rate
+            )
+            label = "loopback" if not rate else f"{rate / 1e6:g} MB/s"
+            share = overhead / inside
+            print(f"{size / 1e6:.1f} MB at {label}: bare transfer {bare:.3f} s,"
+                  f" transfer inside the job {inside:.3f} s, engine overhead"
+                  f" {overhead:.3f} s = {share:.1%} of the transfer")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

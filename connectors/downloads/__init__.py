@@ -1,0 +1,1 @@
+"""Download sources (dumb plugins) and the DownloadEngine that owns job state."""
