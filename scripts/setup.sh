@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 want_tests=${1:-}
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # hls.js for the player page
 if [ "$want_tests" = "--tests" ]; then
   for tool in $(cat scripts/test-packages.txt 2>/dev/null); do
     pkg=${tool%%:*}; cmd=${tool##*:}
@@ -32,3 +33,7 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1;
 fi
 uv_cmd() { if command -v uv >/dev/null 2>&1; then uv "$@"; else python3 -m uv "$@"; fi; }
 uv_cmd sync --frozen --quiet
+# hls.js for the playback service's player page, pinned by playback/static/package-lock.json
+if [ ! -f playback/static/node_modules/hls.js/dist/hls.min.js ]; then
+  npm ci --prefix playback/static --no-audit --no-fund --ignore-scripts --loglevel=error
+fi

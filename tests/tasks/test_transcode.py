@@ -68,7 +68,8 @@ def titles(sources: list[t.Source]) -> list[str]:
 def decisions() -> dict[str, tuple[str, str, str]]:
     with warehouse().read() as con:
         rows = con.execute(
-            "SELECT m.title || ' (' || m.year || ')', d.decision, d.reason, d.probed_from"
+            "SELECT m.title || ' (' || m.year || ')', d.decision, d.reason,"
+            " d.probed_from"
             " FROM playback_decisions d JOIN movies m ON m.native_id = d.item_native_id"
         ).fetchall()
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
@@ -84,13 +85,16 @@ def test_every_video_without_an_asset_is_found_music_on_request(
     assert titles(t.find_sources.fn("beta (2021")) == ["Beta (2021)"]
 
 
-def test_decisions_are_recorded_with_reasons_and_jobs_queued(library_root: Path) -> None:
+def test_decisions_are_recorded_with_reasons_and_jobs_queued(
+    library_root: Path,
+) -> None:
     planned = t.decide_sources.fn(t.find_sources.fn())
     assert sorted(p.decision.action for p in planned) == ["direct", "transcode"]
     found = decisions()
     assert found["Alpha (2020)"][0] == "direct"
     assert found["Beta (2021)"][:2] == (
-        "transcode", "hevc video is not playable in browsers: transcoding to H.264 ladder"
+        "transcode",
+        "hevc video is not playable in browsers: transcoding to H.264 ladder",
     )
     assert found["Gamma (2022)"][0] == "unplayable"
     assert "Invalid data found" in found["Gamma (2022)"][1]
@@ -104,15 +108,24 @@ def test_decisions_are_recorded_with_reasons_and_jobs_queued(library_root: Path)
 def _publish_for(source: t.Source, fingerprint: str | None) -> str:
     asset_id = publish.new_asset_id()
     with warehouse().write() as con:
-        hls.publish_asset(con, {
-            "asset_id": asset_id, "server_id": source.server_id,
-            "file_native_id": source.file_native_id, "source_fingerprint": fingerprint,
-            "decision": "direct", "mode": "copy",
-        }, [])
+        hls.publish_asset(
+            con,
+            {
+                "asset_id": asset_id,
+                "server_id": source.server_id,
+                "file_native_id": source.file_native_id,
+                "source_fingerprint": fingerprint,
+                "decision": "direct",
+                "mode": "copy",
+            },
+            [],
+        )
     return asset_id
 
 
-def test_a_current_asset_is_skipped_until_the_source_changes(library_root: Path) -> None:
+def test_a_current_asset_is_skipped_until_the_source_changes(
+    library_root: Path,
+) -> None:
     alpha = next(s for s in t.find_sources.fn() if s.title == "Alpha (2020)")
     _publish_for(alpha, alpha.fingerprint)
     assert "Alpha (2020)" not in titles(t.find_sources.fn())
@@ -121,7 +134,8 @@ def test_a_current_asset_is_skipped_until_the_source_changes(library_root: Path)
     media.h264(path, seconds=3)  # replaced by a longer cut
     land()
     again = [s for s in t.find_sources.fn() if s.title == "Alpha (2020)"]
-    assert again and again[0].current_asset_id is not None
+    assert again
+    assert again[0].current_asset_id is not None
 
 
 def test_enrichments_streams_are_used_when_current(library_root: Path) -> None:
@@ -140,18 +154,24 @@ def test_enrichments_streams_are_used_when_current(library_root: Path) -> None:
         )
         con.execute(
             "INSERT INTO media_probes (server_id, native_id, probe_key, status,"
-            " container, duration_s) VALUES ('local', ?, ?, 'ok', 'matroska,webm', 2.0)",
+            " container, duration_s)"
+            " VALUES ('local', ?, ?, 'ok', 'matroska,webm', 2.0)",
             [beta.file_native_id, beta.fingerprint],
         )
         con.execute(
-            "INSERT INTO media_streams (server_id, native_id, stream_index, kind, codec,"
-            " profile, width, height, frame_rate, pix_fmt, channels, language, forced)"
+            "INSERT INTO media_streams (server_id, native_id, stream_index, kind,"
+            " codec, profile, width, height, frame_rate, pix_fmt, channels, language,"
+            " forced)"
             " VALUES ('local', ?, 0, 'video', 'hevc', 'Main', 320, 180, 24, 'yuv420p',"
             " NULL, NULL, false)",
             [beta.file_native_id],
         )
-    t.decide_sources.fn([beta])
+    [planned] = t.decide_sources.fn([beta])
     assert decisions()["Beta (2021)"][::2] == ("transcode", "media_streams")
+    exact = t._exact(planned)  # the build probes the file itself for exact lengths
+    assert exact.origin == "ffprobe"
+    assert exact.info.audio is not None  # the stored probe had no audio row
+    assert abs(exact.info.media_duration_s - 2) < 0.1
 
 
 def test_sweep_fails_interrupted_jobs_and_removes_their_folders(
@@ -162,8 +182,11 @@ def test_sweep_fails_interrupted_jobs_and_removes_their_folders(
     alpha = next(p for p in planned if p.source.title == "Alpha (2020)")
     with warehouse().write() as con:
         hls.start_job(con, beta.job_id, "libx264")
-        con.execute("UPDATE transcode_jobs SET updated_at = now() - INTERVAL 1 HOUR"
-                    " WHERE job_id = ?", [beta.job_id])
+        con.execute(
+            "UPDATE transcode_jobs SET updated_at = now() - INTERVAL 1 HOUR"
+            " WHERE job_id = ?",
+            [beta.job_id],
+        )
     root = ml_home / "hls"
     (root / f".tmp-{beta.asset_id}" / "180p").mkdir(parents=True)
     (root / f".tmp-{alpha.asset_id}").mkdir()  # queued and fresh: still wanted
@@ -176,7 +199,8 @@ def test_sweep_fails_interrupted_jobs_and_removes_their_folders(
     )
     with warehouse().read() as con:
         [job] = hls.jobs(con, [beta.job_id])
-    assert job["status"] == "failed" and job["error"].startswith("interrupted")
+    assert job["status"] == "failed"
+    assert job["error"].startswith("interrupted")
 
 
 KILLED_WORKER = """
@@ -201,7 +225,8 @@ def test_a_killed_worker_leaves_nothing_servable_and_the_sweep_cleans_up(
     root, asset_id = tmp_path / "hls", publish.new_asset_id()
     worker = subprocess.Popen(
         [sys.executable, "-c", KILLED_WORKER, str(source), str(root), asset_id],
-        start_new_session=True, cwd=Path(__file__).parents[2],
+        start_new_session=True,
+        cwd=Path(__file__).parents[2],
     )
     work = publish.tmp_dir(root, asset_id) / "180p"
     deadline = time.monotonic() + 60
