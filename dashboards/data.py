@@ -1,0 +1,163 @@
+"""What every dashboard page shares: warehouse reads, plain messages, formatting.
+
+Pages read through :func:`read`, which runs a ``warehouse.queries`` function on a short
+read-only connection and caches the answer for a few seconds (``st.cache_data``). A
+warehouse that stays locked (a long write elsewhere) or does not exist yet is never
+shown as a raw error: the page says so in words and stops.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import duckdb
+import streamlit as st
+
+from medialake.runtime import settings
+from warehouse.db import Warehouse, WarehouseBusy, WarehouseMissing
+from warehouse.migrate import migrate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+T = TypeVar("T")
+CACHE_TTL_S = 5.0
+BUSY = (
+    "The warehouse is busy: another process (probably a sync writing a large batch) "
+    "has held it for more than {timeout:g} s. The page will show the data once it is "
+    "free; reload in a moment."
+)
+MISSING = (
+    "There is no warehouse yet. Run `medialake sync` (or start a sync on the Jobs "
+    "page) to read your servers into it."
+)
+OUTDATED = (
+    "The warehouse does not have what this page needs ({detail}). It was probably "
+    "written by an older medialake: run `medialake sync` once to bring it up to date."
+)
+
+
+def warehouse() -> Warehouse:
+    """The configured warehouse, with the dashboard's (short) lock timeout."""
+    current = settings()
+    return Warehouse(current.warehouse_path, current.dashboard.lock_timeout_s)
+
+
+def read(fn: Callable[..., T], *args: Any, cached: bool = True) -> T:
+    """``fn(con, *args)`` on a short read-only connection; stops the page with a plain
+    message when the warehouse is busy, missing or outdated."""
+    wh = warehouse()
+    ensure_schema(str(wh.path))
+    try:
+        if cached:
+            key = f"{fn.__module__}.{fn.__qualname__}"
+            return _cached_read(str(wh.path), wh.lock_timeout_s, key, args, fn)
+        return _read(wh, fn, args)
+    except WarehouseMissing:
+        stop_with(MISSING, "info")
+    except WarehouseBusy:
+        stop_with(BUSY.format(timeout=wh.lock_timeout_s), "warning")
+    except duckdb.CatalogException as exc:
+        stop_with(OUTDATED.format(detail=str(exc).splitlines()[0]), "warning")
+
+
+def _read(wh: Warehouse, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    with wh.read() as con:
+        return fn(con, *args)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _cached_read(
+    path: str, timeout: float, key: str, args: tuple[Any, ...], _fn: Callable[..., Any]
+) -> Any:
+    from pathlib import Path
+
+    return _read(Warehouse(Path(path), timeout), _fn, args)
+
+
+@st.cache_resource(show_spinner=False)
+def _migrated(path: str) -> bool:
+    from pathlib import Path
+
+    migrate(Warehouse(Path(path), settings().dashboard.lock_timeout_s))
+    return True
+
+
+def ensure_schema(path: str) -> None:
+    """Bring an existing warehouse to this version's schema, once per process.
+
+    A busy warehouse is left alone (the next page load tries again); a missing one is
+    not created here.
+    """
+    from pathlib import Path
+
+    if not Path(path).exists():
+        return
+    try:
+        _migrated(path)
+    except WarehouseBusy:
+        pass
+
+
+def clear_cache() -> None:
+    """Forget cached answers (after a button changed something)."""
+    _cached_read.clear()
+
+
+def stop_with(message: str, level: str = "info") -> NoReturn:
+    """Show ``message`` (info, warning or error) and end the page's run."""
+    getattr(st, level)(message)
+    st.stop()
+    raise RuntimeError(
+        "unreachable"
+    )  # st.stop() raises; this keeps type checkers honest
+
+
+def guard(action: Callable[[], T]) -> T | None:
+    """Run a button's action; what goes wrong is said in words, not as a traceback
+    (a busy or missing warehouse, an unreachable Prefect server, ...)."""
+    try:
+        return action()
+    except WarehouseBusy:
+        st.warning(BUSY.format(timeout=warehouse().lock_timeout_s))
+    except WarehouseMissing:
+        st.info(MISSING)
+    except Exception as exc:  # a button must not break the page
+        st.error(f"That did not work: {type(exc).__name__}: {exc}")
+    return None
+
+
+def human_bytes(size: float | None) -> str:
+    """``1536`` -> ``1.5 KB``."""
+    if not size:
+        return "0 B"
+    units = ("B", "KB", "MB", "GB", "TB", "PB")
+    power = min(int(math.log(size, 1024)), len(units) - 1)
+    return f"{size / 1024**power:.1f} {units[power]}" if power else f"{int(size)} B"
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp as ``2024-05-01 12:30 UTC`` (``never`` when missing)."""
+    if value is None:
+        return "never"
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+STATUS_ICONS = {
+    "ok": "🟢",
+    "succeeded": "🟢",
+    "running": "🔵",
+    "suspect": "🟠",
+    "cancelled": "⚪",
+    "failed": "🔴",
+    "error": "🔴",
+}
+
+
+def badge(status: str | None) -> str:
+    """A status with a coloured dot."""
+    if not status:
+        return "⚪ unknown"
+    return f"{STATUS_ICONS.get(status, '⚪')} {status}"

@@ -1,0 +1,165 @@
+"""The background process of a job started from the dashboard (embedded default).
+
+``python -m dashboards.jobrunner JOB_ID ENTRYPOINT PARAMS_JSON`` supervises one flow
+run: it starts the flow (``ENTRYPOINT`` as in ``prefect.yaml``, e.g.
+``flows/library_sync.py:library_sync``) in a child process, waits, and closes the job
+row with the outcome. On SIGTERM (the dashboard's Cancel) it stops the child and
+everything the child started (Prefect's ephemeral API server included), marks the job
+``cancelled`` and the sync runs it left ``running`` as ``cancelled``.
+
+``python -m dashboards.jobrunner --run ENTRYPOINT PARAMS_JSON`` is that child.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from medialake.runtime import prepare_environment
+from warehouse.db import Warehouse
+from warehouse.queries import jobs
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+STOP_GRACE_S = 10.0
+CANCEL_REASON = "cancelled from the dashboard"
+
+
+def run_flow(entrypoint: str, params: dict[str, Any]) -> None:
+    """Import ``path/to/module.py:function`` (relative to the working folder) and
+    call it with ``params``."""
+    prepare_environment()
+    path, _, name = entrypoint.partition(":")
+    module = importlib.import_module(
+        Path(path).with_suffix("").as_posix().replace("/", ".")
+    )
+    getattr(module, name)(**params)
+
+
+def stop_tree(pid: int, grace_s: float = STOP_GRACE_S) -> None:
+    """Terminate a process and its descendants; kill what is left after ``grace_s``."""
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace_s)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace_s)
+
+
+class _Supervisor:
+    """Runs the child and remembers whether a cancel arrived."""
+
+    def __init__(self, job_id: str, entrypoint: str, params_json: str) -> None:
+        self.job_id = job_id
+        self.params: dict[str, Any] = json.loads(params_json)
+        self.cancelled = False
+        self.child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dashboards.jobrunner",
+                "--run",
+                entrypoint,
+                params_json,
+            ],
+            stdin=subprocess.DEVNULL,
+        )
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.cancelled = True
+        print(f"jobrunner: signal {signum}: stopping the flow", flush=True)
+        stop_tree(self.child.pid)
+
+    def wait(self) -> int:
+        while True:
+            try:
+                return self.child.wait()
+            except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+                continue
+
+
+def supervise(job_id: str, entrypoint: str, params_json: str) -> int:
+    """Run the job's flow in a child process and record how it ended."""
+    current = prepare_environment()
+    wh = Warehouse(current.warehouse_path, current.warehouse.lock_timeout_s)
+    print(f"jobrunner: job {job_id}: {entrypoint} with {params_json}", flush=True)
+    supervisor = _Supervisor(job_id, entrypoint, params_json)
+    signal.signal(signal.SIGTERM, supervisor.on_signal)
+    signal.signal(signal.SIGINT, supervisor.on_signal)
+    code = supervisor.wait()
+    stop_tree(supervisor.child.pid, grace_s=1.0)  # whatever the flow left behind
+    with wh.write() as con:
+        job = jobs.get_job(con, job_id)
+        if supervisor.cancelled:
+            if jobs.finish_job(
+                con, job_id, "cancelled", exit_code=code, error=CANCEL_REASON
+            ):
+                server = supervisor.params.get("server")
+                since = job["requested_at"] if job else None
+                jobs.cancel_sync_runs(
+                    con, since, [server] if server else None, CANCEL_REASON
+                )
+        elif code == 0:
+            jobs.finish_job(con, job_id, "succeeded", exit_code=0)
+        else:
+            reason = _last_error(job.get("log_path") if job else None)
+            jobs.finish_job(
+                con,
+                job_id,
+                "failed",
+                exit_code=code,
+                error=reason or (f"the flow exited with {code}"),
+            )
+    print(f"jobrunner: job {job_id} ended (exit code {code})", flush=True)
+    return 0
+
+
+def _last_error(log_path: str | None) -> str | None:
+    """The last line of the log that names an error (a traceback's last line)."""
+    if not log_path or not Path(log_path).exists():
+        return None
+    lines = Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
+    for line in reversed(lines):
+        text = line.strip()
+        if (
+            text
+            and not text.startswith("jobrunner:")
+            and ("Error" in text or "Failed" in text)
+        ):
+            return text[:500]
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (see the module docstring)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "--run":
+        run_flow(args[1], json.loads(args[2]))
+        return 0
+    if len(args) == 3:
+        return supervise(*args)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

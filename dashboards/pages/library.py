@@ -1,0 +1,138 @@
+"""Library: search and filter every server's items (paginated in SQL), and one item's
+detail with its file, streams, identities and plays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboards import data
+from medialake.runtime import settings
+from warehouse.queries.library import LibraryFilter, facets, item_detail, search
+
+ANY = "(any)"
+
+
+def main() -> None:
+    """Render the page."""
+    st.title("Library")
+    choices = data.read(facets)
+    flt = _filters(choices)
+    if st.session_state.get("library_filter") != flt:
+        st.session_state["library_filter"] = flt
+        st.session_state["library_page"] = 0
+    page_size = settings().dashboard.page_size
+    page = int(st.session_state.get("library_page", 0))
+    rows, total = data.read(search, flt, page, page_size)
+    pages = max(1, -(-total // page_size))
+    if page >= pages:
+        st.session_state["library_page"] = page = 0
+        rows, total = data.read(search, flt, page, page_size)
+    st.caption(f"{total} items · page {page + 1} of {pages}")
+    _pager(page, pages)
+    if rows.height == 0:
+        st.info("Nothing matches these filters.")
+        return
+    st.dataframe(
+        rows.drop("native_id"),
+        hide_index=True,
+        column_config={
+            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.0f"),
+            "bitrate": st.column_config.NumberColumn("bitrate (b/s)"),
+            "size": st.column_config.NumberColumn("size (bytes)"),
+        },
+    )
+    _detail(rows.to_dicts())
+
+
+def _filters(choices: dict[str, list[Any]]) -> LibraryFilter:
+    text = st.text_input("Search", placeholder="title, artist, album or show")
+    c1, c2, c3, c4 = st.columns(4)
+    artist = c1.text_input("Artist")
+    album = c2.text_input("Album")
+    title = c3.text_input("Title")
+    genre = c4.selectbox("Genre", [ANY, *choices["genres"]])
+    c5, c6, c7, c8, c9 = st.columns(5)
+    year_from = c5.number_input(
+        "Year from", min_value=0, max_value=3000, value=None, step=1
+    )
+    year_to = c6.number_input(
+        "Year to", min_value=0, max_value=3000, value=None, step=1
+    )
+    codec = c7.selectbox("Codec / container", [ANY, *choices["codecs"]])
+    server = c8.selectbox("Server", [ANY, *choices["servers"]])
+    kind = c9.selectbox("Kind", [ANY, *choices["kinds"]])
+    return LibraryFilter(
+        text=text,
+        artist=artist,
+        album=album,
+        title=title,
+        genre="" if genre == ANY else genre,
+        year_from=None if year_from is None else int(year_from),
+        year_to=None if year_to is None else int(year_to),
+        codec="" if codec == ANY else codec,
+        server="" if server == ANY else server,
+        kind="" if kind == ANY else kind,
+    )
+
+
+def _pager(page: int, pages: int) -> None:
+    left, right, _ = st.columns([1, 1, 6])
+    if left.button("← Previous", disabled=page == 0):
+        st.session_state["library_page"] = page - 1
+        st.rerun()
+    if right.button("Next →", disabled=page + 1 >= pages):
+        st.session_state["library_page"] = page + 1
+        st.rerun()
+
+
+def _label(row: dict[str, Any]) -> str:
+    who = row.get("artist") or row.get("show_title") or row["item_kind"]
+    return f"{row['title']} · {who} · {row['server_id']}"
+
+
+def _detail(rows: list[dict[str, Any]]) -> None:
+    st.subheader("Item detail")
+    options = [None, *range(len(rows))]
+    choice = st.selectbox(
+        "Show an item of this page",
+        options,
+        format_func=lambda i: "(choose an item)" if i is None else _label(rows[i]),
+    )
+    if choice is None:
+        return
+    row = rows[choice]
+    detail = data.read(item_detail, row["server_id"], row["native_id"])
+    if detail is None:
+        st.warning("This item is no longer in the library.")
+        return
+    left, right = st.columns(2)
+    left.markdown("**Item**")
+    left.json(_plain(detail["item"]), expanded=True)
+    right.markdown("**File**")
+    if detail["file"]:
+        right.json(_plain(detail["file"]), expanded=True)
+    else:
+        right.info("No file is recorded for this item.")
+    for table, rows_of in detail["related"].items():
+        st.markdown(f"**{table}**")
+        if rows_of.height:
+            st.dataframe(rows_of, hide_index=True)
+        else:
+            st.caption(f"no {table} rows for this item yet")
+    st.markdown("**Plays**")
+    if detail["plays"].height:
+        st.dataframe(detail["plays"], hide_index=True)
+    else:
+        st.caption("no plays recorded")
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, int | float | str | bool | None) else str(v)
+        for k, v in values.items()
+    }
+
+
+main()

@@ -1,0 +1,82 @@
+"""Overview: every server with its status, what it holds, its last syncs, and the runs
+that need a look."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboards import data
+from warehouse.queries import overview
+
+
+def main() -> None:
+    """Render the page."""
+    st.title("Overview")
+    servers = data.read(overview.servers)
+    if not servers:
+        data.stop_with(
+            "No server has been synced yet. Run `medialake sync` or start a sync on "
+            "the Jobs page."
+        )
+    totals = data.read(overview.totals)
+    cols = st.columns(5)
+    cols[0].metric("Servers", totals["servers"])
+    cols[1].metric("Tracks", totals["tracks"])
+    cols[2].metric("Movies", totals["movies"])
+    cols[3].metric("Episodes", totals["episodes"])
+    cols[4].metric("Files in error", totals["failed_files"])
+    _flags(servers)
+    st.subheader("Servers")
+    st.dataframe(_server_table(servers), hide_index=True, width="stretch")
+    flagged = data.read(overview.flagged_runs)
+    if flagged.height:
+        st.subheader("Runs that need a look")
+        st.dataframe(flagged, hide_index=True, width="stretch")
+
+
+def _flags(servers: list[dict]) -> None:
+    for server in servers:
+        status = server["last_run_status"]
+        if server["status"] == "suspect" or status in ("suspect", "failed"):
+            name = server["server_id"]
+            reason = server["last_run_reason"] or server["status_detail"] or "no reason"
+            if status == "suspect":
+                st.warning(
+                    f"**{name}**: the last {server['last_run_mode']} sync was "
+                    f"**suspect** ({reason}); nothing was removed from the warehouse."
+                )
+            else:
+                st.warning(f"**{name}**: the last sync was **{status}**: {reason}")
+        if server["running_runs"]:
+            st.info(f"**{server['server_id']}**: a sync is running now (see Jobs).")
+
+
+def _server_table(servers: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "server": s["server_id"],
+                "kind": s["kind"],
+                "status": data.badge(s["status"]),
+                "artists": s["artists"],
+                "albums": s["albums"],
+                "tracks": s["tracks"],
+                "movies": s["movies"],
+                "episodes": s["episodes"],
+                "files in error": s["failed_files"],
+                "size": data.human_bytes(s["bytes"]),
+                "hours": s["hours"],
+                "last incremental": data.when(s["last_incremental_at"]),
+                "last full": data.when(s["last_full_at"]),
+                "last deep": data.when(s["last_deep_at"]),
+                "last run": " ".join(
+                    (s["last_run_mode"] or "", data.badge(s["last_run_status"]))
+                ),
+            }
+            for s in servers
+        ]
+    )
+
+
+main()

@@ -1,0 +1,180 @@
+"""``medialake sql``: ad-hoc SQL on the warehouse, read-only.
+
+With a query it prints the result as a table (or writes all of it to ``--csv`` /
+``--parquet``); without one it opens an interactive shell. Every statement is checked
+before anything runs and the connection is read-only, so a write is refused with a clear
+message and changes nothing. Each query opens and closes its own connection, so the
+shell never keeps a sync from writing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path  # noqa: TC003 - typer reads the annotations at run time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from medialake.cli import console, fail
+from medialake.runtime import prepare_environment
+from medialake.settings import SettingsError
+from warehouse.db import Warehouse, WarehouseError
+from warehouse.queries.sql import (
+    QueryResult,
+    arrow_batches,
+    iter_rows,
+    read_only_statements,
+    run_read_only,
+    schema_objects,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PROMPT = "medialake> "
+MORE = "       ...> "
+SHELL_HELP = (
+    "Statements end with ';'. Commands: .views .tables .help .quit (or Ctrl-D).\n"
+    "Read-only: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE and EXPLAIN."
+)
+
+
+def sql(
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run (none: an interactive shell).")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Write every row to this CSV file.")
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="Write every row to this Parquet file."),
+    ] = None,
+    max_rows: Annotated[
+        int, typer.Option(help="Rows to print at most (files get every row).")
+    ] = 1000,
+) -> None:
+    """Query the warehouse read-only: print a table, write CSV/Parquet, or a shell."""
+    try:
+        settings = prepare_environment()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    wh = Warehouse(settings.warehouse_path, settings.warehouse.lock_timeout_s)
+    try:
+        if query is None:
+            if csv or parquet:
+                raise fail("--csv and --parquet need a query")
+            _shell(wh, max_rows)
+        elif csv or parquet:
+            _export(wh, query, csv, parquet)
+        else:
+            _print_results(wh, query, max_rows)
+    except WarehouseError as exc:
+        raise fail(str(exc)) from None
+
+
+def _print_results(wh: Warehouse, query: str, max_rows: int) -> None:
+    read_only_statements(query)  # refuse before opening anything
+    with wh.read() as con:
+        results = run_read_only(con, query, max_rows=max_rows)
+    for result in results:
+        _print(result, max_rows)
+
+
+def _print(result: QueryResult, max_rows: int) -> None:
+    table = Table(show_lines=False, header_style="bold")
+    for name, dtype in result.frame.schema.items():
+        numeric = dtype.is_numeric()
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in iter_rows(result):
+        table.add_row(*row, style=None)
+    console.print(table)
+    rows = result.frame.height
+    more = (
+        f", showing the first {max_rows} (use --csv for all)"
+        if result.truncated
+        else ""
+    )
+    console.print(f"{rows} row{'s' if rows != 1 else ''}{more}", style="dim")
+
+
+def _export(wh: Warehouse, query: str, csv: Path | None, parquet: Path | None) -> None:
+    statements = read_only_statements(query)
+    if len(statements) != 1:
+        raise fail("--csv and --parquet take exactly one statement")
+    for target, kind in ((csv, "csv"), (parquet, "parquet")):
+        if target is None:
+            continue
+        with wh.read() as con:
+            rows = _write(arrow_batches(con, statements[0]), target, kind)
+        console.print(f"wrote {rows} rows to {target}")
+
+
+def _write(reader: pa.RecordBatchReader, target: Path, kind: str) -> int:
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    writer: pa_csv.CSVWriter | pq.ParquetWriter
+    if kind == "csv":
+        writer = pa_csv.CSVWriter(str(target), reader.schema)
+    else:
+        writer = pq.ParquetWriter(str(target), reader.schema)
+    with writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+def _shell(wh: Warehouse, max_rows: int) -> None:
+    console.print(f"medialake SQL on {wh.path} (read-only). {SHELL_HELP}")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input(MORE if buffer else PROMPT)
+        except EOFError:
+            console.print()
+            return
+        except KeyboardInterrupt:
+            console.print()
+            buffer.clear()
+            continue
+        if not buffer and line.strip().startswith("."):
+            if _dot_command(wh, line.strip()):
+                return
+            continue
+        buffer.append(line)
+        text = "\n".join(buffer).strip()
+        if text and text.endswith(";"):
+            buffer.clear()
+            _shell_query(wh, text, max_rows)
+
+
+def _shell_query(wh: Warehouse, text: str, max_rows: int) -> None:
+    try:
+        _print_results(wh, text, max_rows)
+    except WarehouseError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+
+
+def _dot_command(wh: Warehouse, command: str) -> bool:
+    """Run a shell command like ``.views``; return True to leave the shell."""
+    name = command.split()[0].lower()
+    if name in (".quit", ".exit", ".q"):
+        return True
+    if name in (".views", ".tables"):
+        kind = name[1:-1]
+        with wh.read() as con:
+            objects = schema_objects(con)
+        for row in objects.filter(objects["type"] == kind).iter_rows(named=True):
+            console.print(f"[bold]{row['name']}[/]: {row['columns']}", highlight=False)
+        return False
+    console.print(SHELL_HELP)
+    return False
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sql`` to the CLI."""
+    app.command()(sql)

@@ -1,0 +1,192 @@
+"""Every dashboard page run with Streamlit's AppTest over a warehouse filled by a real
+sync: no exception, and the numbers shown are the warehouse's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboards.sample_home import copy_home
+
+pytest_plugins = ["tests.dashboards.filled"]
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+@pytest.fixture
+def home(filled_home, tmp_path: Path, use_home) -> Path:
+    return use_home(copy_home(filled_home, tmp_path).home)
+
+
+def one(home: Path, sql: str) -> Any:
+    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def page(name: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    if name:
+        at.switch_page(f"pages/{name}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [
+        e.value
+        for kind in ("info", "warning", "error", "success", "caption", "markdown")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def widget(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_overview_shows_servers_counts_and_the_suspect_run(home: Path) -> None:
+    at = page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Servers"] == "3"
+    assert metrics["Tracks"] == str(one(home, "SELECT count(*) FROM tracks"))
+    assert metrics["Movies"] == str(one(home, "SELECT count(*) FROM movies"))
+    assert metrics["Episodes"] == str(one(home, "SELECT count(*) FROM episodes"))
+    servers = at.dataframe[0].value
+    assert list(servers["server"]) == ["gone", "local", "mirror"]
+    assert list(servers["tracks"]) == [
+        0,
+        one(home, "SELECT count(*) FROM tracks WHERE server_id = 'local'"),
+        13,
+    ]
+    warning = " ".join(w.value for w in at.warning)
+    assert all(word in warning for word in ("gone", "suspect", "missing"))
+    assert list(at.dataframe[1].value["problem"]) == ["suspect"]
+
+
+def test_library_searches_filters_and_pages_in_sql(home: Path) -> None:
+    at = page("library")
+    total = one(home, "SELECT count(*) FROM library_items")
+    assert at.caption[0].value.startswith(f"{total} items · page 1 of ")
+    assert at.dataframe[0].value.shape[0] == 50
+    widget(at.button, "Next →").click().run()
+    assert "page 2 of" in at.caption[0].value
+    widget(at.text_input, "Artist").input("manana").run()  # accents and case ignored
+    expected = one(
+        home, "SELECT count(*) FROM library_items WHERE artist = 'Mañana Eléctrica'"
+    )
+    assert at.caption[0].value.startswith(f"{expected} items · page 1 of 1")
+    widget(at.selectbox, "Server").select("mirror").run()
+    assert at.caption[0].value.startswith("13 items")
+    widget(at.selectbox, "Codec / container").select("ogg").run()
+    assert at.caption[0].value.startswith("13 items")
+    widget(at.selectbox, "Show an item of this page").select(0).run()
+    assert not at.exception
+    item, file = json.loads(at.json[0].value), json.loads(at.json[1].value)
+    assert (item["artist"], item["server_id"]) == ("Mañana Eléctrica", "mirror")
+    assert "Señales (2019)" in file["path"]
+    assert file["native_id"] == item["file_native_id"]
+
+
+def test_jobs_page_lists_runs_deployments_and_job_tables(home: Path) -> None:
+    from warehouse.db import Warehouse
+    from warehouse.queries.runs import job_tables
+
+    at = page("jobs")
+    options = widget(at.selectbox, "Deployment (prefect.yaml)").options
+    assert {"library-sync-incremental", "library-sync-full"} <= set(options)
+    runs = at.dataframe[0].value
+    assert sorted(runs["server_id"]) == ["gone", "local", "mirror"]
+    assert "Nothing is running." in texts(at)
+    with Warehouse(home / "medialake.duckdb").read() as con:
+        tables = [t.name for t in job_tables(con)]
+    labels = " ".join(e.label for e in at.expander)
+    assert all(name in labels for name in tables)
+    assert widget(
+        at.selectbox, "Failed or suspect run"
+    ).options  # the gone server's run
+
+
+def test_analytics_shows_plays_quality_and_servers(home: Path) -> None:
+    at = page("analytics")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Play events"] == str(one(home, "SELECT count(*) FROM play_events"))
+    compare = at.dataframe[-1].value.set_index("server_id")
+    assert compare.loc["mirror", "tracks_on_other_servers"] == 13
+    assert compare.loc["mirror", "duplicate_copies"] == 1
+    top = at.dataframe[0].value  # top albums
+    assert top["plays"].iloc[0] == one(home, "SELECT max(plays) FROM top_albums")
+    assert len(at.get("vega_lite_chart")) == 5  # plays, top artists, 2 quality, growth
+
+
+def test_sql_page_runs_a_query_and_refuses_a_write(home: Path) -> None:
+    at = page("sql")
+    assert "library_overview" in list(at.dataframe[0].value["name"])
+    widget(at.text_area, "Query").input("SELECT count(*) AS n FROM tracks").run()
+    widget(at.button, "Run").click().run()
+    assert at.dataframe[0].value["n"].iloc[0] == one(
+        home, "SELECT count(*) FROM tracks"
+    )
+    widget(at.text_area, "Query").input("DELETE FROM tracks").run()
+    widget(at.button, "Run").click().run()
+    assert "refused" in at.error[0].value
+    assert one(home, "SELECT count(*) FROM tracks") > 0
+    outside = home.parent / "outside.csv"
+    outside.write_text("a\n1\n")
+    widget(at.text_area, "Query").input(f"SELECT * FROM read_csv('{outside}')").run()
+    widget(at.button, "Run").click().run()
+    assert "disabled" in at.error[0].value  # no file access from the dashboard
+
+
+def test_sessions_is_a_placeholder() -> None:
+    at = page("sessions")
+    assert "not built yet" in at.info[0].value
+
+
+def test_a_missing_warehouse_is_said_plainly(tmp_path: Path, use_home) -> None:
+    use_home(tmp_path / "empty-home")
+    for name in (None, "library", "analytics"):
+        at = page(name)
+        assert "There is no warehouse yet" in texts(at)
+
+
+def test_a_busy_warehouse_is_said_plainly_then_data_appears(
+    home: Path, monkeypatch: pytest.MonkeyPatch, use_home
+) -> None:
+    monkeypatch.setenv("MEDIALAKE_DASHBOARD_LOCK_TIMEOUT_S", "1")
+    use_home(home)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); c.begin();"
+            " print('held', flush=True); time.sleep(120)",
+            str(home / "medialake.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        at = page()
+        shown = texts(at)
+        assert "The warehouse is busy" in shown
+        assert "lock" not in shown.lower()
+        assert not at.metric
+    finally:
+        holder.kill()
+        holder.wait()
+    at = page()
+    assert {m.label: m.value for m in at.metric}["Servers"] == "3"

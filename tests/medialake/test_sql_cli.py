@@ -1,0 +1,148 @@
+"""``medialake sql``: read-only queries, CSV/Parquet, the shell, refused writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from medialake.cli import _load_commands, app
+from tests.dashboards.sample_home import copy_home
+from warehouse.db import Warehouse
+
+pytest_plugins = ["tests.dashboards.filled"]
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _commands() -> None:
+    if not any(
+        c.name == "sql" or getattr(c.callback, "__name__", "") == "sql"
+        for c in app.registered_commands
+    ):
+        _load_commands()
+
+
+@pytest.fixture
+def home(filled_home, tmp_path: Path, use_home) -> Path:
+    return use_home(copy_home(filled_home, tmp_path).home)
+
+
+def _count(home: Path, sql: str) -> int:
+    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
+    try:
+        return int(con.execute(sql).fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def _digest(home: Path) -> str:
+    return hashlib.sha256((home / "medialake.duckdb").read_bytes()).hexdigest()
+
+
+def test_prints_a_table(home: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["sql", "SELECT server_id, tracks FROM library_overview ORDER BY 1"],
+        env={"COLUMNS": "120"},
+    )
+    assert result.exit_code == 0, result.output
+    tracks = _count(home, "SELECT count(*) FROM tracks WHERE server_id = 'local'")
+    line = next(x for x in result.output.splitlines() if " local " in x)
+    assert str(tracks) in line
+    assert "3 rows" in result.output
+
+
+def test_writes_csv_and_parquet_with_every_row(home: Path, tmp_path: Path) -> None:
+    csv, parquet = tmp_path / "out" / "t.csv", tmp_path / "out" / "t.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "sql",
+            "SELECT * FROM track_files",
+            "--csv",
+            str(csv),
+            "--parquet",
+            str(parquet),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    expected = _count(home, "SELECT count(*) FROM track_files")
+    assert pl.read_csv(csv).height == expected
+    frame = pl.read_parquet(parquet)
+    assert frame.height == expected
+    assert "path" in frame.columns
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO servers (server_id, kind) VALUES ('evil', 'filesystem')",
+        "DELETE FROM tracks",
+        "SELECT 1; UPDATE tracks SET title = 'x'",
+        "CREATE TABLE t AS SELECT 1",
+        "ATTACH ':memory:' AS other",
+        "COPY (SELECT * FROM tracks) TO '{out}'",
+        "EXPLAIN ANALYZE DELETE FROM tracks",
+    ],
+)
+def test_a_write_is_refused_and_changes_nothing(
+    home: Path, tmp_path: Path, sql: str
+) -> None:
+    out = tmp_path / "copied.csv"
+    before = _digest(home)
+    result = runner.invoke(app, ["sql", sql.format(out=out)])
+    assert result.exit_code == 2
+    assert "refused" in result.output
+    assert "Nothing was run" in " ".join(result.output.split())
+    assert _digest(home) == before
+    assert not out.exists()
+
+
+def test_the_connection_under_the_check_is_read_only_too(home: Path) -> None:
+    with (
+        Warehouse(home / "medialake.duckdb").read() as con,
+        pytest.raises(duckdb.Error),
+    ):
+        con.execute("DELETE FROM tracks")
+    assert _count(home, "SELECT count(*) FROM tracks") > 0
+
+
+def test_shell_runs_queries_and_lists_views(home: Path) -> None:
+    script = "SELECT count(*) AS n\nFROM tracks;\n.views\nDROP TABLE tracks;\n.quit\n"
+    result = runner.invoke(app, ["sql"], input=script, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert str(_count(home, "SELECT count(*) FROM tracks")) in result.output
+    assert "library_overview:" in result.output
+    assert "refused" in result.output
+    assert _count(home, "SELECT count(*) FROM tracks") > 0
+
+
+def test_a_bad_query_says_why_without_a_traceback(home: Path) -> None:
+    result = runner.invoke(app, ["sql", "SELECT * FROM no_such_table"])
+    assert result.exit_code == 2
+    assert "no_such_table" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_real_command_refuses_a_write(home: Path) -> None:
+    env = {**os.environ, "MEDIALAKE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "medialake", "sql", "DROP TABLE tracks"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "refused" in done.stderr
+    assert _count(home, "SELECT count(*) FROM tracks") > 0

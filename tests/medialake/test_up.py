@@ -1,0 +1,156 @@
+"""``medialake up`` end to end: the stack starts, the deployments of prefect.yaml exist,
+a flow triggered from the dashboard's controls runs on the worker and its result is in
+the warehouse, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.dashboards.sample_home import MIRROR_ALBUM, write_settings
+from tests.dashboards.test_browser import free_port
+
+pytest_plugins = ["tests.dashboards.filled"]
+
+START_S = 240
+FLOW_S = 150
+
+
+class Output:
+    """Collects a process's output lines from a thread."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line.rstrip())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(
+        self, needle: str, process: subprocess.Popen[str], timeout_s: float
+    ) -> None:
+        deadline = time.monotonic() + timeout_s
+        while needle not in self.text:
+            assert process.poll() is None, f"medialake up ended:\n{self.text}"
+            assert time.monotonic() < deadline, f"no {needle!r} in:\n{self.text}"
+            time.sleep(0.2)
+
+
+def _deployments(api: str) -> tuple[set[str], str]:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: api}),
+        get_client(sync_client=True) as client,
+    ):
+        names = {d.name for d in client.read_deployments()}
+        pool = client.read_work_pool("medialake")
+    return names, pool.type
+
+
+def _run_through_dashboard_controls(home: Path, api: str) -> dict:
+    from dashboards import controls
+    from warehouse.queries import jobs
+
+    started = controls.start(controls.find_spec("library-sync-incremental"))
+    assert started.backend == "prefect"
+    assert started.url is not None
+    assert started.url.startswith(api.removesuffix("/api"))
+    deadline = time.monotonic() + FLOW_S
+    while True:
+        controls.refresh()
+        with controls.warehouse().read() as con:
+            job = jobs.get_job(con, started.job_id)
+        assert job is not None
+        if job["status"] != "running" or time.monotonic() > deadline:
+            return job
+        time.sleep(1)
+
+
+def _sync_runs(home: Path) -> list[tuple]:
+    from warehouse.db import Warehouse
+
+    with Warehouse(home / "medialake.duckdb").read() as con:
+        return con.execute(
+            "SELECT server_id, mode, status, seen FROM sync_runs"
+        ).fetchall()
+
+
+def test_up_runs_the_stack_and_ctrl_c_stops_everything(
+    tmp_path: Path, sample_library, monkeypatch: pytest.MonkeyPatch, use_home
+) -> None:
+    home, library = tmp_path / "home", tmp_path / "library"
+    shutil.copytree(sample_library.root / MIRROR_ALBUM, library / MIRROR_ALBUM)
+    write_settings(home, {"local": library})
+    prefect, dash, play = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(MEDIALAKE_HOME=str(home), PREFECT_WORKER_QUERY_SECONDS="1")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "medialake",
+            "up",
+            "--prefect-port",
+            str(prefect),
+            "--dashboard-port",
+            str(dash),
+            "--playback-port",
+            str(play),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    out = Output(process)
+    try:
+        out.wait_for("medialake is up", process, START_S)
+        api = f"http://127.0.0.1:{prefect}/api"
+        assert httpx.get(f"{api}/health", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{dash}/_stcore/health").status_code == 200
+        assert f"http://127.0.0.1:{dash}" in out.text
+        names, pool_type = _deployments(api)
+        assert {"library-sync-incremental", "library-sync-full"} <= names
+        assert pool_type == "process"
+        assert (
+            home / "prefect"
+        ).is_dir()  # Prefect's home and database in the data folder
+
+        monkeypatch.setenv("MEDIALAKE_PREFECT_API_URL", api)
+        use_home(home)
+        job = _run_through_dashboard_controls(home, api)
+        assert job["status"] == "succeeded", job
+        tracks = len(list((library / MIRROR_ALBUM).iterdir()))
+        assert _sync_runs(home) == [("local", "incremental", "succeeded", tracks)]
+        tree = [
+            psutil.Process(process.pid),
+            *psutil.Process(process.pid).children(True),
+        ]
+        assert len(tree) >= 4  # up, Prefect server, worker, dashboard (and playback)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        process.wait(timeout=90)
+    out.thread.join(timeout=5)
+    assert "stopped." in out.text
+    _, alive = psutil.wait_procs(tree, timeout=15)
+    assert alive == [], [p.pid for p in alive]
