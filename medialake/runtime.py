@@ -31,7 +31,8 @@ def prepare_environment(current: Settings | None = None) -> Settings:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", current.prefect.logging_level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    # A first start on a new database takes 10+ s on a busy 2-core machine (default 20 s).
+    # A first start on a new database takes 10+ s on a busy 2-core machine; Prefect
+    # waits 20 s by default.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if current.prefect.api_url:
         os.environ.setdefault("PREFECT_API_URL", current.prefect.api_url)

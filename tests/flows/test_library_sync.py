@@ -49,7 +49,10 @@ def test_full_sync_lands_the_sample_library_and_a_rerun_changes_nothing(
     items = sample_library.tracks + sample_library.movies + sample_library.episodes
     assert first["status"] == "succeeded"
     assert (first["added"], first["updated"], first["removed"], first["failed"]) == (
-        items, 0, 0, 0,
+        items,
+        0,
+        0,
+        0,
     )
     assert count("tracks") == sample_library.tracks
     assert count("albums") == sample_library.albums
@@ -92,7 +95,9 @@ def test_deleting_a_third_removes_exactly_those_and_they_can_come_back(
     assert count("media_files") == len(files) - len(gone) + 1
 
 
-def test_an_emptied_or_missing_root_removes_nothing_and_is_suspect(library: Path) -> None:
+def test_an_emptied_or_missing_root_removes_nothing_and_is_suspect(
+    library: Path,
+) -> None:
     sync("full")
     stored = count("media_files")
     for path in list(library.iterdir()):
@@ -132,7 +137,9 @@ def test_incremental_reads_changes_and_never_removes(library: Path) -> None:
     result = sync("incremental")
     assert (result["added"], result["updated"], result["removed"]) == (0, 1, 0)
     with warehouse().read() as con:
-        titles = con.execute("SELECT count(*) FROM tracks WHERE title = 'Retitled'").fetchone()
+        titles = con.execute(
+            "SELECT count(*) FROM tracks WHERE title = 'Retitled'"
+        ).fetchone()
     assert titles == (1,)
 
 

@@ -1,4 +1,5 @@
-"""The ``medialake`` command line as a user runs it: a subprocess in a fresh data folder."""
+"""The ``medialake`` command line as a user runs it: a subprocess in a fresh data
+folder."""
 
 from __future__ import annotations
 

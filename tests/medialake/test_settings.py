@@ -17,7 +17,9 @@ def write_toml(home: Path, text: str) -> None:
     (home / "medialake.toml").write_text(text, encoding="utf-8")
 
 
-def test_defaults_give_one_filesystem_server_under_the_data_folder(tmp_path: Path) -> None:
+def test_defaults_give_one_filesystem_server_under_the_data_folder(
+    tmp_path: Path,
+) -> None:
     settings = load_settings(tmp_path, environ={})
     assert settings.servers == {
         "local": {"kind": "filesystem", "roots": [str(tmp_path / "library")]}

@@ -44,14 +44,21 @@ def wh(tmp_path: Path) -> Warehouse:
 def test_migrations_apply_once_and_are_recorded(wh: Warehouse) -> None:
     assert migrate(wh) == []
     with wh.read() as con:
-        rows = con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+        rows = con.execute(
+            "SELECT version FROM schema_migrations ORDER BY 1"
+        ).fetchall()
     assert [r[0] for r in rows] == [v for v, _, _ in migrations()]
 
 
-def test_a_failed_transaction_leaves_nothing(wh: Warehouse) -> None:
-    with pytest.raises(RuntimeError), wh.write() as con:
+def insert_then_fail(wh: Warehouse) -> None:
+    with wh.write() as con:
         con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
         raise RuntimeError("boom")
+
+
+def test_a_failed_transaction_leaves_nothing(wh: Warehouse) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        insert_then_fail(wh)
     with wh.read() as con:
         assert con.execute("SELECT count(*) FROM servers").fetchone() == (0,)
 
@@ -67,7 +74,9 @@ def test_writer_waits_for_another_process_then_succeeds(wh: Warehouse) -> None:
         assert con.execute("SELECT count(*) FROM servers").fetchone() == (1,)
 
 
-def test_a_lock_held_too_long_gives_a_clear_error(tmp_path: Path, wh: Warehouse) -> None:
+def test_a_lock_held_too_long_gives_a_clear_error(
+    tmp_path: Path, wh: Warehouse
+) -> None:
     impatient = Warehouse(wh.path, lock_timeout_s=0.5)
     holder = hold_lock(wh.path, 5.0)
     try:
@@ -84,7 +93,8 @@ def test_readers_are_read_only(wh: Warehouse) -> None:
 
 
 def test_reading_a_missing_warehouse_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseMissing, match="medialake sync"), Warehouse(
-        tmp_path / "none.duckdb"
-    ).read():
+    with (
+        pytest.raises(WarehouseMissing, match="medialake sync"),
+        Warehouse(tmp_path / "none.duckdb").read(),
+    ):
         pass

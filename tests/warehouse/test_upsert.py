@@ -1,4 +1,5 @@
-"""Set-based upserts: counts, no-op re-runs, duplicate keys, soft-removed rows returning."""
+"""Set-based upserts: counts, no-op re-runs, duplicate keys, soft-removed rows
+returning."""
 
 from __future__ import annotations
 
