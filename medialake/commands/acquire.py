@@ -10,7 +10,6 @@ import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -18,13 +17,12 @@ from rich.progress import (
 from rich.table import Table
 
 from medialake.cli import console, fail
+from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from rich.progress import TaskID
 
 
 class KindOption(StrEnum):
@@ -37,34 +35,17 @@ class KindOption(StrEnum):
     file = "file"
 
 
-class _Bars:
-    """Rich progress bars fed by :mod:`medialake.progress` (bytes, or per mille)."""
-
-    def __enter__(self) -> _Bars:
-        from medialake import progress
-
-        self.bar = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            TaskProgressColumn(),
-            DownloadColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        self.tasks: dict[str, TaskID] = {}
-        self.unsubscribe = progress.subscribe(self._update)
-        return self
-
-    def _update(self, label: str, done: int, total: int) -> None:
-        if label not in self.tasks:
-            self.tasks[label] = self.bar.add_task(label[:48], total=total or None)
-        self.bar.update(self.tasks[label], completed=done, total=total or None)
-
-    def __exit__(self, *exc: object) -> None:
-        self.unsubscribe()
-        self.bar.stop()
+def _bars() -> ProgressBars:
+    """Bars in bytes (downloads) or per mille (rips)."""
+    return ProgressBars(
+        console,
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        describe=lambda label: label[:48],
+    )
 
 
 def _prepare() -> None:
@@ -147,7 +128,7 @@ def download(
     specs = [{"text": text, **fields} for text in requests or []]
     from flows.acquire import acquire
 
-    with _Bars():
+    with _bars():
         result = acquire(
             requests=specs,
             retry_wanted=wanted if wanted is not None else not specs,
@@ -190,7 +171,7 @@ def rip(
     from flows.acquire import rip as rip_flow
     from flows.acquire import watch_rips
 
-    with _Bars():
+    with _bars():
         try:
             results = (
                 [rip_flow(source, title, year, title_index)] if source else watch_rips()

@@ -5,19 +5,19 @@ queue of items waiting for a person."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
 
 from medialake.cli import console, fail
+from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 
@@ -34,37 +34,6 @@ PROVIDERS = {
     "album": "musicbrainz",
     "track": "musicbrainz",
 }
-
-
-class _Bars:
-    """A bar per phase (probe, identify), fed by :mod:`medialake.progress`."""
-
-    def __enter__(self) -> _Bars:
-        from medialake import progress
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        self.jobs: dict[str, Any] = {}
-        self.unsubscribe = progress.subscribe(self._update)
-        return self
-
-    def _update(self, label: str, done: int, total: int) -> None:
-        if not label.startswith("enrich:"):
-            return
-        if label not in self.jobs:
-            self.jobs[label] = self.bar.add_task(label.replace(":", " "), total=total)
-        self.bar.update(self.jobs[label], completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        self.unsubscribe()
-        self.bar.stop()
 
 
 @app.callback()
@@ -94,7 +63,16 @@ def enrich(
         raise fail(str(exc)) from None
     from flows.enrich import enrich as run_enrich
 
-    with _Bars():
+    bars = ProgressBars(
+        console,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        accept=lambda label: label.startswith("enrich:"),
+        describe=lambda label: label.replace(":", " "),
+    )
+    with bars:
         summary = run_enrich(
             probe=probe, identify=identify, writeback=writeback, redo=redo
         )

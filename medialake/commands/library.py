@@ -12,12 +12,12 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
 from medialake.cli import console, fail
+from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 
@@ -85,7 +85,15 @@ def sync(
 
     started = time.monotonic()
     failed = None
-    with _progress_bar():
+    bars = ProgressBars(
+        console,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        describe=lambda label: f"sync {label}",
+    )
+    with bars:
         try:
             library_sync(server=server, mode=mode.value)
         except SyncFailed as exc:
@@ -93,34 +101,6 @@ def sync(
     print_summary(console, names, time.monotonic() - started)
     if failed:
         raise fail(f"sync failed: {failed}", 1)
-
-
-class _progress_bar:  # noqa: N801 - used as a context manager like a function
-    """A rich progress bar fed by :mod:`medialake.progress` reports."""
-
-    def __enter__(self) -> None:
-        from medialake import progress
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        self.jobs: dict[str, TaskID] = {}
-        self.unsubscribe = progress.subscribe(self._update)
-
-    def _update(self, label: str, done: int, total: int) -> None:
-        if label not in self.jobs:
-            self.jobs[label] = self.bar.add_task(f"sync {label}", total=total)
-        self.bar.update(self.jobs[label], completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        self.unsubscribe()
-        self.bar.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -6,14 +6,12 @@ a multiple of realtime and the time left; a table of what was done at the end.
 
 from __future__ import annotations
 
-import time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
     BarColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
@@ -21,11 +19,9 @@ from rich.progress import (
 from rich.table import Table
 
 from medialake.cli import console, fail
+from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
-
-if TYPE_CHECKING:
-    from rich.progress import TaskID
 
 
 class Media(StrEnum):
@@ -36,38 +32,11 @@ class Media(StrEnum):
     all = "all"
 
 
-class _Bars:
-    """One bar per file, fed by :mod:`medialake.progress` (milliseconds of media)."""
-
-    def __enter__(self) -> _Bars:
-        from medialake import progress
-
-        self.bar = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[speed]}"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        self.tasks: dict[str, tuple[TaskID, float]] = {}
-        self.unsubscribe = progress.subscribe(self._update)
-        return self
-
-    def _update(self, label: str, done: int, total: int) -> None:
-        if label not in self.tasks:
-            job = self.bar.add_task(label[:40], total=total or None, speed="")
-            self.tasks[label] = (job, time.monotonic())
-        job, started = self.tasks[label]
-        elapsed = max(time.monotonic() - started, 1e-3)
-        speed = f"{done / 1000 / elapsed:.1f}x realtime" if done else ""
-        self.bar.update(job, completed=done, total=total or None, speed=speed)
-
-    def __exit__(self, *exc: object) -> None:
-        self.unsubscribe()
-        self.bar.stop()
+def _speed(done: int, elapsed: float) -> dict[str, str]:
+    """The speed column: milliseconds of media done per second, as "Nx realtime"."""
+    if not done or elapsed <= 0:
+        return {"speed": ""}
+    return {"speed": f"{done / 1000 / elapsed:.1f}x realtime"}
 
 
 def _print_jobs(summary: dict[str, Any]) -> None:
@@ -107,7 +76,17 @@ def transcode(
     from flows.transcode import transcode as transcode_flow
 
     failed = None
-    with _Bars():
+    bars = ProgressBars(
+        console,
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[speed]}"),
+        TimeRemainingColumn(),
+        describe=lambda label: label[:40],
+        fields=_speed,
+    )
+    with bars:
         try:
             summary = transcode_flow(item=item, media=media.value, force=force)
         except TranscodeFailed as exc:
