@@ -238,6 +238,42 @@ class PlaybackSettings(_Section):
         return str(value) if isinstance(value, int | float) else value
 
 
+class SessionsSettings(_Section):
+    """Watch sessions: who controls, what a stall does, timing, drift, limits.
+
+    ``mode`` ``host`` (only the host controls) or ``collaborative``; ``buffering``
+    ``wait`` (the group waits for a member that stalls) or ``catchup`` (it goes on and
+    the member catches up). A start is scheduled the slowest member's round trip plus
+    ``lead_margin_ms`` ahead (within ``min_lead_ms``..``max_lead_ms``). Players correct
+    a drift above ``drift_small_ms`` with a playback-rate change of at most
+    ``max_rate_change`` and above ``drift_large_ms`` with a seek. Live state is written
+    to the warehouse every ``flush_interval_s``.
+    """
+
+    mode: Literal["host", "collaborative"] = "host"
+    buffering: Literal["wait", "catchup"] = "wait"
+    min_lead_ms: float = Field(default=300.0, ge=0, le=10_000)
+    max_lead_ms: float = Field(default=2500.0, ge=0, le=30_000)
+    lead_margin_ms: float = Field(default=150.0, ge=0, le=10_000)
+    wait_timeout_s: float = Field(default=10.0, gt=0)
+    drift_small_ms: float = Field(default=20.0, ge=1)
+    drift_large_ms: float = Field(default=800.0, ge=10)
+    max_rate_change: float = Field(default=0.1, gt=0, le=0.5)
+    rate_gain: float = Field(default=1.5, gt=0, le=10)
+    clock_samples: int = Field(default=2, ge=1, le=64)
+    clock_window: int = Field(default=48, ge=1, le=256)
+    clock_refresh_s: float = Field(default=1.0, gt=0)
+    buffer_grace_s: float = Field(default=1.0, ge=0)
+    server_ping_s: float = Field(default=2.0, gt=0)
+    flush_interval_s: float = Field(default=1.0, gt=0)
+    join_timeout_s: float = Field(default=10.0, gt=0)
+    max_message_bytes: int = Field(default=4096, ge=256, le=65536)
+    max_messages_per_s: float = Field(default=20.0, gt=0)
+    burst_messages: int = Field(default=40, ge=1)
+    max_members: int = Field(default=32, ge=1, le=1000)
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
 class Settings(_Section):
     """All settings of one medialake installation."""
 
@@ -247,6 +283,7 @@ class Settings(_Section):
     prefect: PrefectSettings = PrefectSettings()
     transcode: TranscodeSettings = TranscodeSettings()
     playback: PlaybackSettings = PlaybackSettings()
+    sessions: SessionsSettings = SessionsSettings()
     dashboard: DashboardSettings = DashboardSettings()
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()

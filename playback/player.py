@@ -177,5 +177,6 @@ video{width:100%;background:#000;aspect-ratio:16/9}
   hls.attachMedia(video);
 })();
 </script>
+<script nonce="@NONCE@" src="/sessions/sync.js" defer></script>
 </body></html>
 """

@@ -73,7 +73,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     _access_logging()
-    app = create_app(config_from_settings(settings))
+    from playback.sessions.service import SessionService
+
+    playback = config_from_settings(settings)
+    sessions = SessionService.from_settings(settings, playback)
+    app = sessions.wrap(create_app(playback, extra_routes=sessions.routes()))
     config = uvicorn.Config(
         app,
         host=host or settings.playback.host,
@@ -82,5 +86,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         server_header=False,
         proxy_headers=False,
         log_level="warning",
+        ws_max_size=64 * 1024,
     )
     uvicorn.Server(config).run()

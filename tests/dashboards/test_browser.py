@@ -35,7 +35,7 @@ PAGES = {
     "jobs": ("Jobs", "Run a flow now"),
     "analytics": ("Analytics", "Servers side by side"),
     "sql": ("SQL", "library_overview"),
-    "sessions": ("Watch sessions", "not built yet"),
+    "sessions": ("Watch sessions", "medialake serve"),
 }
 
 

@@ -149,9 +149,16 @@ def test_sql_page_runs_a_query_and_refuses_a_write(home: Path) -> None:
     assert "disabled" in at.error[0].value  # no file access from the dashboard
 
 
-def test_sessions_is_a_placeholder() -> None:
+def test_sessions_says_how_to_start_the_playback_service(
+    home: Path, monkeypatch: pytest.MonkeyPatch, use_home
+) -> None:
+    # tests/dashboards/test_sessions_page.py drives the page against a real service
+    from tests.playback.sessions.stack import free_port
+
+    monkeypatch.setenv("MEDIALAKE_PLAYBACK_PORT", str(free_port()))
+    use_home(home)
     at = page("sessions")
-    assert "not built yet" in at.info[0].value
+    assert "medialake serve" in at.warning[0].value
 
 
 def test_a_missing_warehouse_is_said_plainly(tmp_path: Path, use_home) -> None:
