@@ -20,6 +20,7 @@ from medialake.cli import console, fail
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
+from warehouse.enrichment import RUN_COUNTS
 
 app = typer.Typer(
     help="Technical metadata (ffprobe) and identities (TMDb, MusicBrainz).",
@@ -77,34 +78,9 @@ def enrich(
             probe=probe, identify=identify, writeback=writeback, redo=redo
         )
     table = Table(title=f"enrich run {summary['run_id'][:8]}: {summary['status']}")
-    for name in (
-        "probed",
-        "probe_errors",
-        "accepted",
-        "review",
-        "rejected",
-        "skipped",
-        "requests",
-        "cache_hits",
-        "writebacks",
-    ):
+    for name in RUN_COUNTS:
         table.add_column(name.replace("_", " "), justify="right")
-    table.add_row(
-        *(
-            str(summary.get(n, 0))
-            for n in (
-                "probed",
-                "probe_errors",
-                "accepted",
-                "review",
-                "rejected",
-                "skipped",
-                "requests",
-                "cache_hits",
-                "writebacks",
-            )
-        )
-    )
+    table.add_row(*(str(summary.get(n, 0)) for n in RUN_COUNTS))
     console.print(table)
     console.print(
         "Review queue: medialake enrich review (settle: medialake enrich override)"
