@@ -44,20 +44,12 @@ def open_run(server: str, mode: SyncMode) -> str:
     run_id = uuid.uuid4().hex
     with warehouse().write() as con:
         library.upsert_server(con, server, client.kind, client.public_location())
-        con.execute(
-            "UPDATE sync_runs SET status = 'failed', finished_at = now(), error ="
-            " 'interrupted: the process ended before the run finished'"
-            " WHERE server_id = ? AND status = 'running'",
-            [server],
-        )
+        runs.close_interrupted(con, server)
         runs.start_run(con, run_id, server, mode.value, flow_run_id())
     return run_id
 
 
-@task(
-    name="sync-plan",
-    cache_policy=NO_CACHE,
-)
+@task(name="sync-plan", cache_policy=NO_CACHE)
 def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     """List what to read, given what the warehouse already holds for the server."""
     with warehouse().read() as con:
@@ -76,10 +68,7 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     return result
 
 
-@task(
-    name="sync-read-batch",
-    cache_policy=NO_CACHE,
-)
+@task(name="sync-read-batch", cache_policy=NO_CACHE)
 def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
     """Read one unit of work from the server and merge it into the warehouse."""
     batch = engine().get(server).read_unit(unit)

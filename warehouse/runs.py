@@ -37,6 +37,16 @@ def start_run(
     )
 
 
+def close_interrupted(con: duckdb.DuckDBPyConnection, server_id: str) -> None:
+    """Fail runs a killed process left ``running`` (one sync per server at a time)."""
+    con.execute(
+        "UPDATE sync_runs SET status = 'failed', finished_at = now(), error ="
+        " 'interrupted: the process ended before the run finished'"
+        " WHERE server_id = ? AND status = 'running'",
+        [server_id],
+    )
+
+
 def add_progress(
     con: duckdb.DuckDBPyConnection, run_id: str, items: int, total: int | None = None
 ) -> tuple[int, int]:
