@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.table import Table
 
 from tasks.context import warehouse
@@ -32,26 +33,25 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
         for run in reads.latest_runs(con, limit=200):
             latest.setdefault(run["server_id"], run)
         failed = reads.failed_files(con, limit=10)
-    table = Table(title=f"medialake library ({seconds:.1f} s)")
+    table = Table(title=f"medialake library ({seconds:.1f} s)", box=box.SIMPLE_HEAD)
     for column in (
         "server",
-        "kind",
         "artists",
         "albums",
         "tracks",
         "movies",
         "shows",
         "episodes",
-        "failed files",
+        "failed",
     ):
         table.add_column(
             column,
-            justify="left" if column in {"server", "kind"} else "right",
+            justify="left" if column == "server" else "right",
+            min_width=len(column),
         )
     for row in summary:
         table.add_row(
             row["server"],
-            row["kind"],
             *(
                 str(row[k])
                 for k in (
@@ -69,7 +69,8 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
     for row in summary:
         run = latest.get(row["server"], {})
         console.print(
-            f"{row['server']}: last run {_describe_run(run)}", highlight=False
+            f"{row['server']} ({row['kind']}): last run {_describe_run(run)}",
+            highlight=False,
         )
     for server, path, error in failed:
         console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
