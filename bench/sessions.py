@@ -32,13 +32,6 @@ from typing import Any
 from tests.playback.sessions import harness as h
 from tests.playback.sessions.stack import Service, make_home
 
-MEMBERS = [
-    ("host", 0, 0, 0),
-    ("near", 50, 100, 0),
-    ("far", 100, 300, 0),
-    ("skewed", 20, 60, 5),
-    ("jittery", 50, 300, 0),
-]
 # Start on receipt, no correction: what a sync without this feature does.
 NAIVE = {
     "MEDIALAKE_SESSIONS_MIN_LEAD_MS": "0",
@@ -63,18 +56,7 @@ def fmt(values: list[float], unit: str = "ms") -> str:
 
 
 def open_group(browser: Any, session: dict[str, Any]) -> list[h.Member]:
-    members = [
-        h.open_member(
-            browser,
-            session["host_url" if name == "host" else "invite_url"],
-            name,
-            lo,
-            hi,
-            skew,
-        )
-        for name, lo, hi, skew in MEMBERS
-    ]
-    h.wait_until(lambda: all((m.info() or {}).get("connected") for m in members), 30)
+    members = h.open_group(browser, session)
     h.wait_until(lambda: all(m.sample()["ready"] >= 3 for m in members), 30)
     return members
 

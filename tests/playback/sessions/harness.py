@@ -175,6 +175,38 @@ def open_member(
     return member
 
 
+# The five members of tests and bench: (name, latency low ms, high ms, clock skew s)
+MEMBERS = [
+    ("host", 0, 0, 0),
+    ("near", 50, 100, 0),
+    ("far", 100, 300, 0),
+    ("skewed", 20, 60, 5),
+    ("jittery", 50, 300, 0),
+]
+
+
+def open_group(browser: Any, session: dict[str, Any]) -> list[Member]:
+    """Open the host and four guests with the faults of ``MEMBERS``; wait until every
+    one has joined."""
+    members = [
+        open_member(
+            browser,
+            session["host_url" if name == "host" else "invite_url"],
+            name,
+            lo,
+            hi,
+            skew,
+        )
+        for name, lo, hi, skew in MEMBERS
+    ]
+    wait_until(
+        lambda: all((m.info() or {}).get("connected") for m in members),
+        30,
+        what="every member to join",
+    )
+    return members
+
+
 def positions(members: list[Member]) -> list[float] | None:
     """Every member's position at one real instant (None while one is not ready)."""
     samples = [m.sample() for m in members]

@@ -21,14 +21,6 @@ from tests.playback.sessions.stack import Service
 pytestmark = pytest.mark.skipif(
     shutil.which(h.CHROMIUM) is None, reason="Debian's chromium is not installed"
 )
-# (name, latency low ms, high ms, clock skew s)
-MEMBERS = [
-    ("host", 0, 0, 0),
-    ("near", 50, 100, 0),
-    ("far", 100, 300, 0),
-    ("skewed", 20, 60, 5),
-    ("jittery", 50, 300, 0),
-]
 
 
 @dataclass
@@ -57,22 +49,7 @@ def group(service: Service) -> Iterator[Group]:
     session = service.create()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=h.CHROMIUM, args=h.ARGS)
-        members = [
-            h.open_member(
-                browser,
-                session["host_url" if name == "host" else "invite_url"],
-                name,
-                lo,
-                hi,
-                skew,
-            )
-            for name, lo, hi, skew in MEMBERS
-        ]
-        h.wait_until(
-            lambda: all((m.info() or {}).get("connected") for m in members),
-            30,
-            what="every member to join",
-        )
+        members = h.open_group(browser, session)
         yield Group(service, session, browser, members)
         errors = {m.name: m.errors for m in members if m.errors}
         browser.close()
