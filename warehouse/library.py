@@ -95,9 +95,36 @@ def write_batch(
         if frame is None or frame.height == 0:
             continue
         result = merge_frame(con, table, frame)
+        if table == "tracks":
+            store_match_keys(con, frame)
         if table in ITEM_TABLES:
             counts += result
     return counts
+
+
+def store_match_keys(
+    con: duckdb.DuckDBPyConnection, tracks: pl.DataFrame | None = None
+) -> None:
+    """Store the match key (views/00_macros.sql) of ``tracks`` (a frame with
+    ``server_id`` and ``native_id``; None: every track) where it is missing or the
+    tags changed it."""
+    key = (
+        "ml_track_match_key(t.mb_recording_id, coalesce(t.artist, t.album_artist),"
+        " t.album, t.title, t.duration_s)"
+    )
+    update = f"UPDATE tracks t SET match_key = {key}"
+    stale = f"t.match_key IS DISTINCT FROM {key}"
+    if tracks is None:
+        con.execute(f"{update} WHERE {stale}")
+        return
+    con.register("_keyed", tracks.select("server_id", "native_id").to_arrow())
+    try:
+        con.execute(
+            f"{update} FROM _keyed k WHERE t.server_id = k.server_id"
+            f" AND t.native_id = k.native_id AND {stale}"
+        )
+    finally:
+        con.unregister("_keyed")
 
 
 def detect_removals(

@@ -2,7 +2,8 @@
 
 ``migrations/NNN_name.sql`` files are applied in order, each in the same transaction as
 its row in ``schema_migrations``; ``views/*.sql`` are (re)created after them, so a view
-always matches the code that ships it.
+always matches the code that ships it. The macros (``views/00_macros.sql``, which use
+no table) are created first too, so a migration may use them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VIEWS_DIR = Path(__file__).with_name("views")
+MACROS = VIEWS_DIR / "00_macros.sql"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -45,6 +47,7 @@ def migrate(warehouse: Warehouse) -> list[int]:
             for row in con.execute("SELECT version FROM schema_migrations").fetchall()
         }
         done = []
+        con.execute(MACROS.read_text(encoding="utf-8"))
         for version, name, path in migrations():
             if version in applied:
                 continue

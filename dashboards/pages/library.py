@@ -1,5 +1,5 @@
-"""Library: search and filter every server's items (paginated in SQL), and one item's
-detail with its file, streams, identities and plays."""
+"""Library: search and filter every server's items (keyset pages in SQL), and one
+item's detail with its file, streams, identities and plays."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import streamlit as st
 
 from dashboards import data
 from medialake.runtime import settings
-from warehouse.queries.library import LibraryFilter, facets, item_detail, search
+from warehouse.queries.library import (
+    Cursor,
+    LibraryFilter,
+    facets,
+    item_detail,
+    search,
+)
 
 ANY = "(any)"
 
@@ -21,16 +27,16 @@ def main() -> None:
     flt = _filters(choices)
     if st.session_state.get("library_filter") != flt:
         st.session_state["library_filter"] = flt
-        st.session_state["library_page"] = 0
+        st.session_state["library_cursors"] = [None]
     page_size = settings().dashboard.page_size
-    page = int(st.session_state.get("library_page", 0))
-    rows, total = data.read(search, flt, page, page_size)
-    pages = max(1, -(-total // page_size))
-    if page >= pages:
-        st.session_state["library_page"] = page = 0
-        rows, total = data.read(search, flt, page, page_size)
-    st.caption(f"{total} items · page {page + 1} of {pages}")
-    _pager(page, pages)
+    cursors: list[Cursor | None] = st.session_state.setdefault(
+        "library_cursors", [None]
+    )
+    found = data.read(search, flt, cursors[-1], page_size)
+    pages = max(1, -(-found.total // page_size))
+    st.caption(f"{found.total} items · page {len(cursors)} of {pages}")
+    _pager(cursors, found.next)
+    rows = found.rows
     if rows.height == 0:
         st.info("Nothing matches these filters.")
         return
@@ -77,13 +83,17 @@ def _filters(choices: dict[str, list[Any]]) -> LibraryFilter:
     )
 
 
-def _pager(page: int, pages: int) -> None:
-    left, right, _ = st.columns([1, 1, 6])
-    if left.button("← Previous", disabled=page == 0):
-        st.session_state["library_page"] = page - 1
+def _pager(cursors: list[Cursor | None], after: Cursor | None) -> None:
+    """First, previous and next page; ``cursors`` holds where each page so far began."""
+    first, left, right, _ = st.columns([1, 1, 1, 5])
+    if first.button("⏮ First", disabled=len(cursors) == 1):
+        del cursors[1:]
         st.rerun()
-    if right.button("Next →", disabled=page + 1 >= pages):
-        st.session_state["library_page"] = page + 1
+    if left.button("← Previous", disabled=len(cursors) == 1):
+        cursors.pop()
+        st.rerun()
+    if right.button("Next →", disabled=after is None):
+        cursors.append(after)
         st.rerun()
 
 

@@ -75,13 +75,54 @@ def test_overview_shows_servers_counts_and_the_suspect_run(home: Path) -> None:
     assert list(at.dataframe[1].value["problem"]) == ["suspect"]
 
 
-def test_library_searches_filters_and_pages_in_sql(home: Path) -> None:
+def _shown(at: AppTest) -> list[tuple[Any, ...]]:
+    rows = at.dataframe[0].value
+    return list(zip(rows["server_id"], rows["title"], rows["path"], strict=True))
+
+
+def test_library_pages_through_everything_in_order(home: Path) -> None:
     at = page("library")
     total = one(home, "SELECT count(*) FROM library_items")
-    assert at.caption[0].value.startswith(f"{total} items · page 1 of ")
-    assert at.dataframe[0].value.shape[0] == 50
+    pages = -(-total // 50)
+    assert at.caption[0].value == f"{total} items · page 1 of {pages}"
+    first = _shown(at)
+    seen = list(first)
+    for n in range(2, pages + 1):
+        widget(at.button, "Next →").click().run()
+        assert at.caption[0].value == f"{total} items · page {n} of {pages}"
+        seen += _shown(at)
+    assert widget(at.button, "Next →").disabled
+    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
+    try:
+        expected = con.execute(
+            "SELECT server_id, title, path FROM library_items"
+            " ORDER BY coalesce(artist, show_title, title, ''), coalesce(album, ''),"
+            " coalesce(part, -1), coalesce(number, 2147483647), title, server_id,"
+            " native_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert seen == expected  # every item once, artist, album, disc, track order
+    widget(at.button, "← Previous").click().run()
+    assert at.caption[0].value == f"{total} items · page {pages - 1} of {pages}"
+    assert _shown(at) == expected[(pages - 2) * 50 : (pages - 1) * 50]
+    widget(at.button, "⏮ First").click().run()
+    assert _shown(at) == first
+    assert widget(at.button, "← Previous").disabled
+
+
+def test_library_searches_and_filters_in_sql(home: Path) -> None:
+    at = page("library")
     widget(at.button, "Next →").click().run()
     assert "page 2 of" in at.caption[0].value
+    widget(at.text_input, "Search").input("señales (2019)/").run()  # a folder name
+    in_folder = one(
+        home, "SELECT count(*) FROM library_items WHERE path LIKE '%Señales (2019)/%'"
+    )
+    assert in_folder > 0
+    assert at.caption[0].value.startswith(f"{in_folder} items · page 1 of 1")
+    assert all("Señales (2019)/" in path for _, _, path in _shown(at))
+    widget(at.text_input, "Search").input("").run()
     widget(at.text_input, "Artist").input("manana").run()  # accents and case ignored
     expected = one(
         home, "SELECT count(*) FROM library_items WHERE artist = 'Mañana Eléctrica'"

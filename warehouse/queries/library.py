@@ -1,9 +1,12 @@
 """Library search across servers (filtered and paginated in SQL) and one item's detail.
 
-Search runs over the ``library_items`` view (tracks, movies and episodes in one shape).
-Text filters match a part of the value, ignoring case and accents. The codec filter
-matches the file's container, or, once the enrichment issue's ``media_streams`` table
-exists, the codec of one of the file's streams.
+Search filters, counts and sorts the ``library_entries`` view (tracks, movies and
+episodes in one shape, without their files) and joins the files of one page only.
+Pages are keyset pages: a page starts after the sort key of the previous page's last
+row (a :data:`Cursor`), so page 1,000 costs what page 1 costs. Text filters match a
+part of the value, ignoring case and accents; the free-text box also matches file
+paths. The codec filter matches the file's container, or, once enrichment's
+``media_streams`` table exists, the codec of one of the file's streams.
 """
 
 from __future__ import annotations
@@ -18,13 +21,23 @@ if TYPE_CHECKING:
     import polars as pl
 
 LIST_COLUMNS = (
-    "server_id, item_kind, title, artist, album, show_title, part, number, genre, year,"
-    " duration_s, container, bitrate, size, path, native_id"
+    "i.server_id, i.item_kind, i.title, i.artist, i.album, i.show_title, i.part,"
+    " i.number, i.genre, i.year, i.duration_s, f.container, f.bitrate, f.size, f.path,"
+    " i.native_id"
 )
-ORDER = (
-    "coalesce(artist, show_title, title), album, part NULLS FIRST, number, title,"
-    " server_id, native_id"
+# The Library's order: artist (or show, or the title), album, disc or season, track or
+# episode number, title, then server: the same track on two servers sits together.
+# Expressions without NULLs, so that "after this row" is one row comparison.
+SORT_KEY = (
+    "coalesce(artist, show_title, title, '')",
+    "coalesce(album, '')",
+    "coalesce(part, -1)",
+    "coalesce(number, 2147483647)",
+    "coalesce(title, '')",
+    "server_id",
+    "native_id",
 )
+KEY_NAMES = tuple(f"sort_{n}" for n in range(len(SORT_KEY)))
 TEXT_FIELDS = ("artist", "album", "title", "genre")
 # Tables later issues add, holding rows about a file or an item: (table, keyed by).
 RELATED_TABLES = (
@@ -33,6 +46,8 @@ RELATED_TABLES = (
     ("identities", "item"),
     ("identity_candidates", "item"),
 )
+Cursor = tuple[Any, ...]
+"""Where a page starts: the sort key of the row before it (None: the first page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,15 @@ class LibraryFilter:
     kind: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a search: its rows, the number of matches, where the next starts."""
+
+    rows: pl.DataFrame
+    total: int
+    next: Cursor | None
+
+
 def _like(column: str, param: str) -> str:
     return (
         f"contains(strip_accents(lower(coalesce({column}, ''))),"
@@ -58,15 +82,25 @@ def _like(column: str, param: str) -> str:
     )
 
 
+def _files_where(clause: str) -> str:
+    """Items whose active file matches ``clause`` (a condition on media_files)."""
+    return (
+        "(server_id, file_native_id) IN (SELECT server_id, native_id FROM media_files"
+        f" WHERE removed_at IS NULL AND {clause})"
+    )
+
+
 def _where(
     con: duckdb.DuckDBPyConnection, f: LibraryFilter
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[list[str], dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if f.text.strip():
         params["text"] = f.text.strip()
         fields = "concat_ws(' ', title, artist, album, show_title)"
-        clauses.append(_like(fields, "text"))
+        clauses.append(
+            f"({_like(fields, 'text')} OR {_files_where(_like('path', 'text'))})"
+        )
     for name in TEXT_FIELDS:
         value = getattr(f, name).strip()
         if value:
@@ -87,11 +121,11 @@ def _where(
     if f.codec:
         params["codec"] = f.codec.lower()
         clauses.append(_codec_clause(con))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return clauses, params
 
 
 def _codec_clause(con: duckdb.DuckDBPyConnection) -> str:
-    clause = "lower(container) = $codec"
+    clause = _files_where("lower(container) = $codec")
     if table_exists(con, "media_streams"):
         clause += (
             " OR (server_id, file_native_id) IN (SELECT server_id, native_id"
@@ -101,23 +135,41 @@ def _codec_clause(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def search(
-    con: duckdb.DuckDBPyConnection, f: LibraryFilter, page: int = 0, page_size: int = 50
-) -> tuple[pl.DataFrame, int]:
-    """One page of matching items and the number of matches.
-
-    Items are ordered by artist (or show), album, disc (or season), track (or episode)
-    number and title, then by server: the same track on two servers sits together.
-    """
-    where, params = _where(con, f)
-    total = int(scalar(con, f"SELECT count(*) FROM library_items{where}", params) or 0)
-    page_params = {**params, "limit": page_size, "offset": max(page, 0) * page_size}
+    con: duckdb.DuckDBPyConnection,
+    f: LibraryFilter,
+    after: Cursor | None = None,
+    page_size: int = 50,
+) -> Page:
+    """The page of matching items that starts after ``after``, in the Library's order
+    (:data:`SORT_KEY`), and the number of matches."""
+    clauses, params = _where(con, f)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    total = int(scalar(con, f"SELECT count(*) FROM library_entries{where}", params))
+    if after is not None:
+        keys = ", ".join(f"$after_{n}" for n in range(len(SORT_KEY)))
+        clauses.append(f"({', '.join(SORT_KEY)}) > ({keys})")
+        params.update({f"after_{n}": value for n, value in enumerate(after)})
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sort = ", ".join(f"{e} AS {n}" for e, n in zip(SORT_KEY, KEY_NAMES, strict=True))
     rows = frame(
         con,
-        f"SELECT {LIST_COLUMNS} FROM library_items{where}"
-        f" ORDER BY {ORDER} LIMIT $limit OFFSET $offset",
-        page_params,
+        f"""
+        WITH page AS (
+          SELECT *, {sort} FROM library_entries{where}
+          ORDER BY {", ".join(KEY_NAMES)} LIMIT $limit
+        )
+        SELECT {LIST_COLUMNS}, {", ".join(f"i.{n}" for n in KEY_NAMES)}
+        FROM page i
+        LEFT JOIN media_files f
+          ON f.server_id = i.server_id AND f.native_id = i.file_native_id
+          AND f.removed_at IS NULL
+        ORDER BY {", ".join(f"i.{n}" for n in KEY_NAMES)}
+        """,
+        {**params, "limit": page_size + 1},  # one more: is there a next page?
     )
-    return rows, total
+    rows, more = rows.head(page_size), rows.height > page_size
+    nxt = rows.select(KEY_NAMES).row(-1) if more else None
+    return Page(rows.drop(KEY_NAMES), total, nxt)
 
 
 def facets(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
@@ -159,7 +211,7 @@ def item_detail(
     key = {"s": server_id, "n": native_id}
     found = records(
         con,
-        "SELECT item_kind FROM library_items WHERE server_id = $s AND native_id = $n",
+        "SELECT item_kind FROM library_entries WHERE server_id = $s AND native_id = $n",
         key,
     )
     if not found:

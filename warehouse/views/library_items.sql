@@ -1,14 +1,13 @@
 -- Items with their files, active rows only.
 --   track_files:   every track with its audio file
 --   video_files:   every movie and episode with its video file
---   library_items: tracks, movies and episodes in one shape (what the dashboard searches)
+--   library_entries: tracks, movies and episodes in one shape, without their files
+--   library_items: the same with each item's file (path, container, bitrate, size)
 --   library_growth: items still in the library by the day they were added, cumulative
 --
--- NOTE streams: codec, channels, sample rate and resolution are per-stream facts that the
--- enrichment issue stores in a `media_streams` table (ffprobe). That table does not exist
--- yet, so these views expose the file's container and bitrate only. When it lands, add a
--- `file_streams` view (file + its streams) and a `codec` / `resolution` column here; the
--- dashboard's item detail already shows `media_streams` rows when the table exists.
+-- Codecs, channels, sample rates and resolutions are per-stream facts that enrichment
+-- stores in `media_streams` (ffprobe); these views carry the file's container and
+-- bitrate, and `enrichment_files` has every file with its streams.
 
 CREATE OR REPLACE VIEW track_files AS
 SELECT
@@ -53,17 +52,39 @@ LEFT JOIN media_files f
 WHERE e.removed_at IS NULL;
 
 -- `part` and `number` are the disc and track number of a track, the season and episode
--- number of an episode.
-CREATE OR REPLACE VIEW library_items AS
-SELECT server_id, native_id, item_kind, title, artist, album, NULL::TEXT AS show_title,
-  disc_no AS part, track_no AS number, genre, year, duration_s, file_native_id, path,
-  container, bitrate, size, file_error, added_at, first_seen_at
-FROM track_files
+-- number of an episode. library_entries has the items alone (cheap to filter, count and
+-- sort: the Library page pages over it and joins the files of one page only);
+-- library_items adds each item's file.
+CREATE OR REPLACE VIEW library_entries AS
+SELECT server_id, native_id, 'track' AS item_kind, title,
+  coalesce(artist, album_artist) AS artist, album, NULL::TEXT AS show_title,
+  disc_no AS part, track_no AS number, genre, year, duration_s, file_native_id,
+  added_at, first_seen_at
+FROM tracks
+WHERE removed_at IS NULL
 UNION ALL
-SELECT server_id, native_id, item_kind, title, NULL::TEXT AS artist, NULL::TEXT AS album,
-  show_title, season AS part, episode AS number, NULL::TEXT AS genre, year, duration_s,
-  file_native_id, path, container, bitrate, size, file_error, added_at, first_seen_at
-FROM video_files;
+SELECT server_id, native_id, 'movie' AS item_kind, title, NULL::TEXT AS artist,
+  NULL::TEXT AS album, NULL::TEXT AS show_title, NULL::INTEGER AS part,
+  NULL::INTEGER AS number, NULL::TEXT AS genre, year, duration_s, file_native_id,
+  added_at, first_seen_at
+FROM movies
+WHERE removed_at IS NULL
+UNION ALL
+SELECT e.server_id, e.native_id, 'episode' AS item_kind, e.title, NULL::TEXT AS artist,
+  NULL::TEXT AS album, coalesce(e.show_title, s.title) AS show_title, e.season AS part,
+  e.episode AS number, NULL::TEXT AS genre, s.year, e.duration_s, e.file_native_id,
+  e.added_at, e.first_seen_at
+FROM episodes e
+LEFT JOIN shows s
+  ON s.server_id = e.server_id AND s.native_id = e.show_native_id
+WHERE e.removed_at IS NULL;
+
+CREATE OR REPLACE VIEW library_items AS
+SELECT i.*, f.path, f.container, f.bitrate, f.size, f.error AS file_error
+FROM library_entries i
+LEFT JOIN media_files f
+  ON f.server_id = i.server_id AND f.native_id = i.file_native_id
+  AND f.removed_at IS NULL;
 
 CREATE OR REPLACE VIEW library_growth AS
 SELECT server_id, item_kind, day, added,
@@ -72,6 +93,6 @@ SELECT server_id, item_kind, day, added,
 FROM (
   SELECT server_id, item_kind,
     CAST(coalesce(added_at, first_seen_at) AS DATE) AS day, count(*) AS added
-  FROM library_items
+  FROM library_entries
   GROUP BY ALL
 );

@@ -4,18 +4,17 @@
 -- normalized artist, album and title with the duration rounded to the second
 -- (lower case, accents and punctuation removed). Two servers that disagree on whether
 -- a track has a MusicBrainz id do not match by key: tag both, or compare by tags.
--- ml_match_text() is defined in 00_macros.sql.
+-- The library writer stores it in tracks.match_key; a row written another way (by
+-- hand, or before migration 009) gets it computed here by ml_track_match_key()
+-- (00_macros.sql).
 
 CREATE OR REPLACE VIEW track_match_keys AS
 SELECT server_id, native_id, title, coalesce(artist, album_artist) AS artist, album,
   duration_s, mb_recording_id, file_native_id,
   CASE WHEN coalesce(mb_recording_id, '') <> '' THEN 'mbid' ELSE 'tags' END AS match_by,
-  CASE
-    WHEN coalesce(mb_recording_id, '') <> '' THEN 'mbid:' || lower(mb_recording_id)
-    ELSE 'tags:' || ml_match_text(coalesce(artist, album_artist)) || '|'
-      || ml_match_text(album) || '|' || ml_match_text(title) || '|'
-      || coalesce(CAST(CAST(round(duration_s) AS BIGINT) AS TEXT), '?')
-  END AS match_key
+  coalesce(match_key, ml_track_match_key(
+    mb_recording_id, coalesce(artist, album_artist), album, title, duration_s))
+    AS match_key
 FROM tracks
 WHERE removed_at IS NULL;
 
