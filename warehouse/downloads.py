@@ -141,7 +141,7 @@ class DownloadStore:
         job_id = uuid.uuid4().hex[:16]
         con.execute(
             "INSERT INTO download_jobs (job_id, wanted_id, state, flow_run_id)"
-            " VALUES (?, ?, 'queued', ?)",
+            " VALUES (?, ?, 'searching', ?)",
             [job_id, wanted_id, self.flow_run_id],
         )
         return job_id

@@ -1,7 +1,8 @@
 """The DownloadEngine: job state, limits, retries, fallback, quality and import.
 
-The engine owns everything a source plugin does not: the job's states (queued,
-searching, downloading, verifying, imported, failed, cancelled) kept in an injected
+The engine owns everything a source plugin does not: the job's states (searching,
+downloading, verifying, imported, failed, cancelled; a wanted item without a running
+job is queued) kept in an injected
 :class:`~connectors.downloads.store.JobStore` (the warehouse), per-source concurrency
 slots and rate limits that hold across processes, the fallback chain over sources for
 search and for download, the quality filter and dedup of results, the duplicate check
@@ -183,8 +184,7 @@ class DownloadEngine:
 
     # -- the run ---------------------------------------------------------------------
     def _acquire(self, job: _Job) -> Outcome:
-        reasons: list[str] = []
-        self._state(job, "searching")
+        reasons: list[str] = []  # the claim started the job searching
         for source in self._chain(job.request, reasons):
             try:
                 candidates = self._search(source, job)

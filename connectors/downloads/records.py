@@ -32,9 +32,10 @@ AUDIO_KINDS = frozenset({Kind.TRACK, Kind.ALBUM, Kind.EPISODE})
 
 
 class JobState(StrEnum):
-    """The states of one download job; the last three are final."""
+    """The states of one download job (a job starts searching when it is claimed; an
+    item waiting for its turn is a wanted item without a job); the last three are
+    final."""
 
-    QUEUED = "queued"
     SEARCHING = "searching"
     DOWNLOADING = "downloading"
     VERIFYING = "verifying"
