@@ -33,6 +33,7 @@ from connectors.downloads.engine import DownloadEngine
 from connectors.downloads.fetch import fetch_to
 from connectors.downloads.http_file import http_client
 from connectors.downloads.records import Kind, Request
+from connectors.downloads.verify import verify_file
 from medialake.settings import DownloadsSettings
 from tests.connectors.downloads.servers import MediaServer, ffmpeg, make_mp3
 from warehouse.db import Warehouse
@@ -135,6 +136,23 @@ def bench_overhead(work: Path, media: Path, repeats: int, rate: float) -> list[f
     return [big.stat().st_size, *med]
 
 
+def bench_parts(work: Path, media: Path, repeats: int = 20) -> tuple[float, float]:
+    """Where the overhead goes: median seconds of one small warehouse transaction
+    (open, update a job row, commit, close) and of verifying the 20 MB file."""
+    wh = Warehouse(work / "parts" / "wh.duckdb")
+    migrate(wh)
+    transaction, verify = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with wh.write() as con:
+            con.execute("UPDATE download_jobs SET heartbeat_at = now() WHERE false")
+        transaction.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        verify_file(media / "big.flac")
+        verify.append(time.perf_counter() - started)
+    return statistics.median(transaction), statistics.median(verify)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -163,6 +181,9 @@ def main() -> None:
             print(f"{size / 1e6:.1f} MB at {label}: bare transfer {bare:.3f} s,"
                   f" transfer inside the job {inside:.3f} s, engine overhead"
                   f" {overhead:.3f} s = {share:.1%} of the transfer")  # fmt: skip
+        transaction, verify = bench_parts(Path(tmp), media)
+        print(f"where it goes: one warehouse transaction {transaction * 1000:.0f} ms"
+              f" (five per job), verification {verify * 1000:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
