@@ -17,10 +17,10 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, ClassVar
+
+from tests.connectors.downloads.fake_api import FakeApi, Route
 
 PEERS = Path(__file__).resolve().parents[3].parent / "shared" / "peers"
 SPEC = PEERS / "lidarr" / "lidarr-openapi-v1.json"
@@ -61,35 +61,23 @@ class Spec:
         return record
 
 
-class FakeLidarr:
+class FakeLidarr(FakeApi):
     """``with FakeLidarr(root, key, albums) as fake: fake.url``."""
+
+    key_in_query = True
+    unauthorized: ClassVar[dict[str, str]] = {"error": "Unauthorized"}
 
     def __init__(self, root: Path, api_key: str, albums: list[Album]) -> None:
         self.spec = Spec()
-        self.root, self.api_key = root, api_key
+        self.root = root
         self.albums = {a.foreign_id: a for a in albums}
         self.commands: dict[int, dict[str, Any]] = {}
         self.queue: list[dict[str, Any]] = [_other_download(i) for i in range(60)]
-        self.failing = 0
         self._ids = iter(range(100, 10_000))
         for method, pattern, _ in ROUTES:
             template = pattern.pattern.strip("^$").replace(r"(\d+)", "{id}")
             assert self.spec.has_route(method, template), (method, template)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        """Lidarr's web root."""
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> FakeLidarr:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(api_key, ROUTES)
 
     def album_resource(self, album: Album) -> dict[str, Any]:
         record = {
@@ -216,7 +204,7 @@ def _other_download(n: int) -> dict[str, Any]:
             "title": f"Someone Else - Album {n}"}  # fmt: skip
 
 
-ROUTES = [
+ROUTES: list[Route] = [
     ("GET", re.compile(r"^/api/v1/system/status$"), FakeLidarr.status),
     ("GET", re.compile(r"^/api/v1/album/lookup$"), FakeLidarr.lookup),
     ("GET", re.compile(r"^/api/v1/album$"), FakeLidarr.albums_get),
@@ -227,45 +215,3 @@ ROUTES = [
     ("GET", re.compile(r"^/api/v1/trackfile$"), FakeLidarr.trackfiles),
     ("GET", re.compile(r"^/api/v1/rootfolder$"), FakeLidarr.rootfolders),
 ]
-
-
-def _handler(fake: FakeLidarr) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._route()
-
-        def do_POST(self) -> None:
-            self._route()
-
-        def _route(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            parts = urlsplit(self.path)
-            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            key = self.headers.get("X-Api-Key") or q.get("apikey")
-            if key != fake.api_key:
-                return self._send(401, {"error": "Unauthorized"})
-            if fake.failing > 0:
-                fake.failing -= 1
-                return self._send(503, None)
-            for method, pattern, action in ROUTES:
-                match = pattern.match(parts.path)
-                if method == self.command and match:
-                    body = json.loads(raw) if raw else None
-                    return self._send(*action(fake, q, body, match))
-            return self._send(404, None)
-
-        def _send(self, status: int, payload: Any) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler

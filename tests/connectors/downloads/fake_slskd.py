@@ -11,18 +11,18 @@ offline (enqueue fails) or reject the transfer; the whole server can answer 5xx.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PureWindowsPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import yaml
+
+from tests.connectors.downloads.fake_api import FakeApi, Route
 
 PEERS = Path(__file__).resolve().parents[3].parent / "shared" / "peers"
 SPEC = PEERS / "slskd" / "slskd-api-v0-endpoints.yaml"
@@ -53,7 +53,7 @@ def _spec_routes() -> set[tuple[str, str]]:
     return routes
 
 
-class FakeSlskd:
+class FakeSlskd(FakeApi):
     """The fake server; ``with FakeSlskd(root, key, peers) as fake: fake.url``."""
 
     SERVED = (
@@ -71,30 +71,15 @@ class FakeSlskd:
     ) -> None:
         missing = set(self.SERVED) - _spec_routes()
         assert not missing, f"the fake serves routes slskd does not have: {missing}"
-        self.root, self.api_key, self.rate = root, api_key, rate
+        self.root, self.rate = root, rate
         self.downloads = root / "downloads"
         self.peers = {p.name: p for p in peers}
         self.searches: dict[str, dict[str, Any]] = {}
         self.transfers: dict[str, dict[str, Any]] = {}
-        self.failing = 0  # answer 503 to this many requests
         self.search_delay = 0.2
         self.throttled = 0
         self._busy = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-
-    @property
-    def url(self) -> str:
-        """The base URL (slskd's web root)."""
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> FakeSlskd:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(api_key, ROUTES)
 
     # -- searches ----------------------------------------------------------------------
     def start_search(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -245,59 +230,17 @@ def _file(remote: str, local: Path, peer: Peer) -> dict[str, Any]:
     }  # fmt: skip
 
 
-ROUTES = [
-    ("GET", re.compile(r"^/api/v0/session$"), lambda f, m, b: (200, {"ok": True})),
-    ("POST", re.compile(r"^/api/v0/searches$"), lambda f, m, b: f.start_search(b)),
-    ("GET", re.compile(r"^/api/v0/searches/([^/]+)$"), lambda f, m, b: f.search(m[1])),
+ROUTES: list[Route] = [
+    ("GET", re.compile(r"^/api/v0/session$"), lambda f, q, b, m: (200, {"ok": True})),
+    ("POST", re.compile(r"^/api/v0/searches$"), lambda f, q, b, m: f.start_search(b)),
+    ("GET", re.compile(r"^/api/v0/searches/([^/]+)$"),
+     lambda f, q, b, m: f.search(m[1])),
     ("GET", re.compile(r"^/api/v0/searches/([^/]+)/responses$"),
-     lambda f, m, b: f.responses(m[1])),
+     lambda f, q, b, m: f.responses(m[1])),
     ("GET", re.compile(r"^/api/v0/transfers/downloads/([^/]+)$"),
-     lambda f, m, b: f.user_downloads(unquote(m[1]))),
+     lambda f, q, b, m: f.user_downloads(unquote(m[1]))),
     ("POST", re.compile(r"^/api/v0/transfers/downloads/([^/]+)$"),
-     lambda f, m, b: f.enqueue(unquote(m[1]), b)),
+     lambda f, q, b, m: f.enqueue(unquote(m[1]), b)),
     ("DELETE", re.compile(r"^/api/v0/transfers/downloads/([^/]+)/([^/]+)$"),
-     lambda f, m, b: f.cancel(m[2])),
+     lambda f, q, b, m: f.cancel(m[2])),
 ]  # fmt: skip
-
-
-def _handler(fake: FakeSlskd) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._route()
-
-        def do_POST(self) -> None:
-            self._route()
-
-        def do_DELETE(self) -> None:
-            self._route()
-
-        def _route(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            if self.headers.get("X-API-Key") != fake.api_key:
-                return self._send(401, None)
-            if fake.failing > 0:
-                fake.failing -= 1
-                return self._send(503, None)
-            path = urlsplit(self.path).path
-            for method, pattern, action in ROUTES:
-                match = pattern.match(path)
-                if method == self.command and match:
-                    body = json.loads(raw) if raw else None
-                    return self._send(*action(fake, match, body))
-            return self._send(404, None)
-
-        def _send(self, status: int, payload: Any) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
