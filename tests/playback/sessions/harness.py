@@ -4,9 +4,9 @@ Each member is a page in its own browser context (one shared browser). Faults ar
 injected in the page, before any of its scripts run:
 
 - latency and jitter: ``WebSocket`` is wrapped so every message in each direction is
-  delivered ``lo..hi`` ms late, in order (as TCP would: a late message holds up the
-  ones behind it); ``__net.cut(ms)`` drops the connection and refuses new ones for a
-  while;
+  delivered ``lo..hi`` ms late, strictly in order (as TCP would: a late message holds
+  up the ones behind it); ``__net.cut(ms)`` drops the connection and refuses new
+  ones for a while;
 - a skewed clock: ``Date.now`` and ``performance.now`` run ``skew_s`` ahead.
 
 What the test measures never comes from the code under test: every page keeps the real
@@ -62,11 +62,26 @@ NET = """
   const live = new Set();
   let cutUntil = 0;
   const later = () => lo + Math.random() * (hi - lo);
+  // Timers round their delay to whole milliseconds, so two messages due at one
+  // instant could fire in either order: each timer delivers everything queued before
+  // its own message first, and a message is never delivered twice.
+  const deliver = (queue, due, action) => {
+    const item = {action: action, done: false};
+    queue.push(item);
+    setTimeout(() => {
+      while (!item.done) {
+        const first = queue.shift();
+        first.done = true;
+        first.action();
+      }
+    }, Math.max(0, due - clock()));
+  };
   class DelayedSocket extends EventTarget {
     constructor(url, protocols) {
       super();
       this.onopen = this.onmessage = this.onclose = this.onerror = null;
       this._in = 0; this._out = 0; this._ws = null;
+      this._inbox = []; this._outbox = [];
       if (clock() < cutUntil) {
         setTimeout(() => this._emit("close", {code: 1006, reason: "", wasClean: false}),
           50);
@@ -78,19 +93,17 @@ NET = """
       for (const type of ["open", "message", "close", "error"]) {
         ws.addEventListener(type, (event) => {
           if (type === "close") live.delete(this);
-          const due = Math.max(this._in, clock() + later());
-          this._in = due;
-          setTimeout(() => this._emit(type, event), due - clock());
+          this._in = Math.max(this._in, clock() + later());
+          deliver(this._inbox, this._in, () => this._emit(type, event));
         });
       }
     }
     get readyState() { return this._ws ? this._ws.readyState : 3; }
     send(data) {
-      const due = Math.max(this._out, clock() + later());
-      this._out = due;
-      setTimeout(() => {
+      this._out = Math.max(this._out, clock() + later());
+      deliver(this._outbox, this._out, () => {
         if (this._ws && this._ws.readyState === 1) this._ws.send(data);
-      }, due - clock());
+      });
     }
     close(code, reason) { if (this._ws) this._ws.close(code, reason); }
     _emit(type, event) {
