@@ -27,6 +27,7 @@ test: setup-tests lint
 bench: setup
 	$(UV) run python -m bench.sync_scan
 	$(UV) run python -m bench.upsert
+	$(UV) run python -m bench.warehouse
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache bench/.work

@@ -33,6 +33,18 @@ def tracks(n: int, offset: int = 0) -> pl.DataFrame:
     )
 
 
+def resync(n: int) -> pl.DataFrame:
+    """The next sync of ``tracks(n)``: 99% of it again (every tenth retitled), 1% new."""
+    batch = tracks(n - n // 100)
+    changed = pl.int_range(0, batch.height, eager=True) % 10 == 0
+    batch = batch.with_columns(
+        pl.when(changed)
+        .then(pl.col("title") + " (remaster)")
+        .otherwise(pl.col("title"))
+    )
+    return pl.concat([batch, tracks(n // 100, offset=n)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -40,18 +52,11 @@ def main() -> None:
     args = parser.parse_args()
     n = args.rows
     with tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp:
-        wh = Warehouse(Path(tmp) / "bench.duckdb")
+        wh = Warehouse(Path(tmp) / "bench.sqlite")
         migrate(wh)
         with wh.write() as con:
             merge_frame(con, "tracks", tracks(n))
-        batch = tracks(n - n // 100)
-        changed = pl.int_range(0, batch.height, eager=True) % 10 == 0
-        batch = batch.with_columns(
-            pl.when(changed)
-            .then(pl.col("title") + " (remaster)")
-            .otherwise(pl.col("title"))
-        )
-        batch = pl.concat([batch, tracks(n // 100, offset=n)])
+        batch = resync(n)
         started = time.perf_counter()
         with wh.write() as con:
             counts = merge_frame(con, "tracks", batch)
@@ -61,10 +66,14 @@ def main() -> None:
         started = time.perf_counter()
         with wh.write() as con:
             con.executemany(
-                "INSERT INTO tracks (server_id, native_id, title, artist, album)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (server_id, native_id) DO UPDATE"
-                " SET title = excluded.title, artist = excluded.artist,"
-                " album = excluded.album",
+                "MERGE INTO tracks AS t USING (SELECT ?::TEXT AS server_id,"
+                " ?::TEXT AS native_id, ?::TEXT AS title, ?::TEXT AS artist,"
+                " ?::TEXT AS album) AS s"
+                " ON (t.server_id = s.server_id AND t.native_id = s.native_id)"
+                " WHEN MATCHED THEN UPDATE SET title = s.title, artist = s.artist,"
+                " album = s.album"
+                " WHEN NOT MATCHED THEN INSERT (server_id, native_id, title, artist,"
+                " album) VALUES (s.server_id, s.native_id, s.title, s.artist, s.album)",
                 sample,
             )
         row_s = time.perf_counter() - started

@@ -18,19 +18,20 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 import yaml
 
 from medialake.runtime import settings
 from medialake.settings import PROJECT_DIR_ENV
-from warehouse.db import Warehouse
-from warehouse.migrate import migrate
+from warehouse.current import warehouse
 from warehouse.queries import jobs
 
+if TYPE_CHECKING:
+    from warehouse.db import Warehouse
+
 _children: dict[str, subprocess.Popen[bytes]] = {}
-_migrated: set[Path] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +89,6 @@ def find_spec(name: str) -> FlowSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"no deployment called {name!r} in prefect.yaml")
-
-
-def warehouse() -> Warehouse:
-    """The configured warehouse with the dashboard's lock timeout, migrated once per
-    process (the ``jobs`` table must exist to record a job)."""
-    current = settings()
-    wh = Warehouse(current.warehouse_path, current.dashboard.lock_timeout_s)
-    if wh.path not in _migrated:
-        migrate(wh)
-        _migrated.add(wh.path)
-    return wh
 
 
 def uses_prefect() -> bool:
@@ -187,9 +177,9 @@ def cancel(job: dict[str, Any]) -> str:
     pid = job.get("pid")
     if pid and _alive(pid) and job.get("host") == socket.gethostname():
         os.kill(pid, signal.SIGTERM)  # the runner stops its flow and closes the job
-        if _wait_closed(job["job_id"], timeout_s=15):
+        if _wait_closed(job["job_id"], timeout_s=15) and _closed(job["job_id"]):
             return f"cancelled job {job['job_id'][:8]}"
-        _kill_group(pid)
+        _kill_group(pid)  # (a runner still starting up ends without closing its job)
     _close_cancelled(warehouse(), job, "cancelled from the dashboard")
     return f"cancelled job {job['job_id'][:8]}"
 
@@ -218,6 +208,12 @@ def _wait_closed(job_id: str, timeout_s: float) -> bool:
     return True
 
 
+def _closed(job_id: str) -> bool:
+    with warehouse().read() as con:
+        job = jobs.get_job(con, job_id)
+    return bool(job and job.get("status") != "running")
+
+
 def _job_pid(job_id: str) -> int:
     with warehouse().read() as con:
         job = jobs.get_job(con, job_id)
@@ -241,8 +237,6 @@ def refresh() -> None:
     for job_id, child in list(_children.items()):
         if child.poll() is not None:
             del _children[job_id]
-    if not settings().warehouse_path.exists():
-        return
     wh = warehouse()
     with wh.read() as con:
         running = jobs.running_jobs(con)

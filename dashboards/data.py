@@ -1,9 +1,10 @@
 """What every dashboard page shares: warehouse reads, plain messages, formatting.
 
-Pages read through :func:`read`, which runs a ``warehouse.queries`` function on a short
-read-only connection and caches the answer for a few seconds (``st.cache_data``). A
-warehouse that stays locked (a long write elsewhere) or does not exist yet is never
-shown as a raw error: the page says so in words and stops.
+Pages read through :func:`read`, which runs a ``warehouse.queries`` function on a
+read-only snapshot of the warehouse and caches the answer for a few seconds
+(``st.cache_data``). Readers never wait for writers. A warehouse that does not exist
+yet or is older than this version is never shown as a raw error: the page says so in
+words and stops.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import duckdb
 import streamlit as st
 
-from medialake.runtime import settings
+from warehouse import current
 from warehouse.db import Warehouse, WarehouseBusy, WarehouseMissing
-from warehouse.migrate import migrate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,11 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CACHE_TTL_S = 5.0
-BUSY = (
-    "The warehouse is busy: another process (probably a sync writing a large batch) "
-    "has held it for more than {timeout:g} s. The page will show the data once it is "
-    "free; reload in a moment."
-)
+BUSY = "The warehouse is busy: {detail}. Reload in a moment."
 MISSING = (
     "There is no warehouse yet. Run `medialake sync` (or start a sync on the Jobs "
     "page) to read your servers into it."
@@ -40,25 +36,23 @@ OUTDATED = (
 
 
 def warehouse() -> Warehouse:
-    """The configured warehouse, with the dashboard's (short) lock timeout."""
-    current = settings()
-    return Warehouse(current.warehouse_path, current.dashboard.lock_timeout_s)
+    """The configured warehouse (the one :mod:`warehouse.current` builds)."""
+    return current.warehouse()
 
 
 def read(fn: Callable[..., T], *args: Any, cached: bool = True) -> T:
-    """``fn(con, *args)`` on a short read-only connection; stops the page with a plain
-    message when the warehouse is busy, missing or outdated."""
-    wh = warehouse()
-    ensure_schema(str(wh.path))
+    """``fn(con, *args)`` on a read-only snapshot; stops the page with a plain message
+    when the warehouse is missing or outdated."""
     try:
+        wh = warehouse()
         if cached:
             key = f"{fn.__module__}.{fn.__qualname__}"
-            return _cached_read(str(wh.path), wh.lock_timeout_s, key, args, fn)
+            return _cached_read(key, args, fn)
         return _read(wh, fn, args)
     except WarehouseMissing:
         stop_with(MISSING, "info")
-    except WarehouseBusy:
-        stop_with(BUSY.format(timeout=wh.lock_timeout_s), "warning")
+    except WarehouseBusy as exc:
+        stop_with(BUSY.format(detail=str(exc).removeprefix("the warehouse is busy: ")))
     except duckdb.CatalogException as exc:
         stop_with(OUTDATED.format(detail=str(exc).splitlines()[0]), "warning")
 
@@ -69,36 +63,8 @@ def _read(wh: Warehouse, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def _cached_read(
-    path: str, timeout: float, key: str, args: tuple[Any, ...], _fn: Callable[..., Any]
-) -> Any:
-    from pathlib import Path
-
-    return _read(Warehouse(Path(path), timeout), _fn, args)
-
-
-@st.cache_resource(show_spinner=False)
-def _migrated(path: str) -> bool:
-    from pathlib import Path
-
-    migrate(Warehouse(Path(path), settings().dashboard.lock_timeout_s))
-    return True
-
-
-def ensure_schema(path: str) -> None:
-    """Bring an existing warehouse to this version's schema, once per process.
-
-    A busy warehouse is left alone (the next page load tries again); a missing one is
-    not created here.
-    """
-    from pathlib import Path
-
-    if not Path(path).exists():
-        return
-    try:
-        _migrated(path)
-    except WarehouseBusy:
-        pass
+def _cached_read(key: str, args: tuple[Any, ...], _fn: Callable[..., Any]) -> Any:
+    return _read(warehouse(), _fn, args)
 
 
 def clear_cache() -> None:
@@ -120,8 +86,8 @@ def guard(action: Callable[[], T]) -> T | None:
     (a busy or missing warehouse, an unreachable Prefect server, ...)."""
     try:
         return action()
-    except WarehouseBusy:
-        st.warning(BUSY.format(timeout=warehouse().lock_timeout_s))
+    except WarehouseBusy as exc:
+        st.warning(BUSY.format(detail=str(exc).removeprefix("the warehouse is busy: ")))
     except WarehouseMissing:
         st.info(MISSING)
     except Exception as exc:  # a button must not break the page

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from medialake.runtime import prepare_environment
-from warehouse.db import Warehouse
+from warehouse.current import warehouse
 from warehouse.queries import jobs
 
 if TYPE_CHECKING:
@@ -99,8 +99,8 @@ class _Supervisor:
 
 def supervise(job_id: str, entrypoint: str, params_json: str) -> int:
     """Run the job's flow in a child process and record how it ended."""
-    current = prepare_environment()
-    wh = Warehouse(current.warehouse_path, current.warehouse.lock_timeout_s)
+    prepare_environment()
+    wh = warehouse()
     print(f"jobrunner: job {job_id}: {entrypoint} with {params_json}", flush=True)
     supervisor = _Supervisor(job_id, entrypoint, params_json)
     signal.signal(signal.SIGTERM, supervisor.on_signal)

@@ -40,10 +40,23 @@ class _Section(BaseModel):
 
 
 class WarehouseSettings(_Section):
-    """Where the DuckDB file lives and how long a caller waits for its lock."""
+    """Where the DuckLake warehouse lives and how long callers wait.
 
-    path: Path | None = None
+    ``catalog`` is a SQLite file (default ``<home>/medialake.sqlite``, relative paths
+    are under the home) or a ``postgresql://`` URL (shared mode, then ``data_path`` is
+    required: a folder every machine mounts at the same place). ``data_path`` holds the
+    Parquet files (default: ``<catalog>.files`` beside the SQLite catalog).
+    ``lock_timeout_s`` is how long a writer waits for the write lock;
+    ``statement_timeout_s`` stops an ad-hoc query (``medialake sql``, the SQL page).
+    ``snapshot_retention_days``: how long the maintenance flow keeps old snapshots
+    (time travel) and the files they need.
+    """
+
+    catalog: str | None = None
+    data_path: Path | None = None
     lock_timeout_s: float = Field(default=30.0, gt=0)
+    statement_timeout_s: float = Field(default=30.0, gt=0)
+    snapshot_retention_days: float = Field(default=7.0, ge=0)
 
 
 class SyncSettings(_Section):
@@ -55,10 +68,13 @@ class SyncSettings(_Section):
 
 
 class PrefectSettings(_Section):
-    """Prefect: the API to talk to (empty means the embedded ephemeral API)."""
+    """Prefect: the API to talk to (empty means the embedded ephemeral API), and the
+    database of the server ``medialake up`` starts (empty: SQLite in the data folder,
+    or the warehouse's PostgreSQL when its catalog is one)."""
 
     api_url: str | None = None
     logging_level: str = "WARNING"
+    database_url: SecretStr | None = None
 
 
 def _default_sources() -> list[str]:
@@ -125,7 +141,6 @@ class DashboardSettings(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8501, ge=1, le=65535)
-    lock_timeout_s: float = Field(default=5.0, gt=0)
     cache_ttl_s: float = Field(default=5.0, ge=0)
     page_size: int = Field(default=50, ge=5, le=1000)
 
@@ -291,10 +306,43 @@ class Settings(_Section):
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property
-    def warehouse_path(self) -> Path:
-        """The DuckDB file (``<home>/medialake.duckdb`` unless configured)."""
-        path = self.warehouse.path or Path("medialake.duckdb")
+    def warehouse_catalog(self) -> str:
+        """The warehouse's catalog: a PostgreSQL URL, or the SQLite file
+        (``<home>/medialake.sqlite`` unless configured)."""
+        catalog = self.warehouse.catalog or "medialake.sqlite"
+        if catalog.startswith(("postgresql://", "postgres://")):
+            return catalog
+        path = Path(catalog)
+        return str(path if path.is_absolute() else self.home / path)
+
+    @property
+    def warehouse_data_path(self) -> Path | None:
+        """The folder of the warehouse's Parquet files (None: beside the catalog)."""
+        path = self.warehouse.data_path
+        if path is None:
+            return None
         return path if path.is_absolute() else self.home / path
+
+    @property
+    def shared(self) -> bool:
+        """Shared mode: the warehouse's catalog is a PostgreSQL server."""
+        return self.warehouse_catalog.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def prefect_database_url(self) -> str | None:
+        """The SQLAlchemy URL of the Prefect server's database (None: Prefect's own
+        SQLite default); in shared mode the warehouse's PostgreSQL, through asyncpg."""
+        if self.prefect.database_url is not None:
+            return self.prefect.database_url.get_secret_value()
+        if not self.shared:
+            return None
+        rest = self.warehouse_catalog.split("://", 1)[1]
+        return f"postgresql+asyncpg://{rest}"
+
+    @property
+    def legacy_warehouse_path(self) -> Path:
+        """Where versions before DuckLake kept the warehouse (one DuckDB file)."""
+        return self.home / "medialake.duckdb"
 
     @property
     def prefect_home(self) -> Path:

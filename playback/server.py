@@ -15,17 +15,16 @@ from typing import TYPE_CHECKING
 from playback.app import PlaybackConfig, create_app
 from playback.tokens import issue, load_key
 from warehouse import hls
-from warehouse.db import Warehouse, WarehouseError
+from warehouse.current import warehouse
+from warehouse.db import WarehouseError
 
 if TYPE_CHECKING:
     from medialake.settings import Settings
 
-TITLE_LOCK_TIMEOUT_S = 1.0
-
 
 def config_from_settings(settings: Settings) -> PlaybackConfig:
     """The service's configuration: assets folder, key, token lifetime, title lookup."""
-    wh = Warehouse(settings.warehouse_path, TITLE_LOCK_TIMEOUT_S)
+    wh = warehouse()
 
     @lru_cache(maxsize=1024)
     def title_of(asset_id: str) -> str | None:

@@ -8,17 +8,10 @@ from functools import cache
 
 from connectors.media_servers.engine import MediaServerEngine
 from medialake.runtime import settings
-from warehouse.db import Warehouse
-from warehouse.migrate import migrate
+from warehouse import current
+from warehouse.current import warehouse
 
-
-@cache
-def warehouse() -> Warehouse:
-    """The configured warehouse, migrated to the current schema."""
-    current = settings()
-    wh = Warehouse(current.warehouse_path, current.warehouse.lock_timeout_s)
-    migrate(wh)
-    return wh
+__all__ = ["engine", "flow_run_id", "logger", "reset", "warehouse"]
 
 
 @cache
@@ -49,5 +42,5 @@ def flow_run_id() -> str | None:
 def reset() -> None:
     """Forget cached settings, warehouse and engine (tests change the environment)."""
     settings.cache_clear()
-    warehouse.cache_clear()
+    current.reset()
     engine.cache_clear()

@@ -256,10 +256,7 @@ def _heartbeat(job_id: str) -> Iterator[None]:
     def beat() -> None:
         while not stop.wait(HEARTBEAT_S):
             with warehouse().write() as con:
-                con.execute(
-                    "UPDATE transcode_jobs SET updated_at = now() WHERE job_id = ?",
-                    [job_id],
-                )
+                hls.touch_job(con, job_id)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 
 from medialake.sample import SampleSummary, generate_sample  # noqa: E402
+from tests.pg import postgres_server  # noqa: E402, F401 (a real PostgreSQL)
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +38,23 @@ def sample_library(tmp_path_factory: pytest.TempPathFactory) -> SampleSummary:
     return generate_sample(tmp_path_factory.mktemp("sample") / "library")
 
 
+@pytest.fixture(scope="session")
+def empty_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose warehouse is migrated and empty, made once (a new lake
+    costs seconds of catalog writes); tests copy it."""
+    from tests.lake import catalog
+    from warehouse.db import Warehouse
+    from warehouse.migrate import migrate
+
+    home = tmp_path_factory.mktemp("empty-lake")
+    migrate(Warehouse(catalog(home), extension_dir=home / "extensions"))
+    return home
+
+
 @pytest.fixture
-def ml_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh ``MEDIALAKE_HOME`` whose caches are reset before and after the test."""
+def bare_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ``MEDIALAKE_HOME`` with nothing in it (not even a warehouse), whose
+    caches are reset before and after the test."""
     from tasks.context import reset
 
     home = tmp_path / "home"
@@ -47,3 +62,12 @@ def ml_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset()
     yield home
     reset()
+
+
+@pytest.fixture
+def ml_home(bare_home: Path, empty_lake: Path) -> Path:
+    """A fresh ``MEDIALAKE_HOME`` with an empty warehouse."""
+    from tests.lake import copy_lake
+
+    copy_lake(empty_lake, bare_home)
+    return bare_home

@@ -70,13 +70,14 @@ def update_rip(
         raise ValueError(f"unknown rip_jobs fields: {', '.join(sorted(unknown))}")
     sets = "".join(f" {name} = ?," for name in fields)
     final = state in ("imported", "failed", "cancelled")
-    row = con.execute(
+    # The row count says whether the guarded update applied (DuckLake has no RETURNING).
+    [(changed,)] = con.execute(
         f"UPDATE rip_jobs SET state = coalesce(?, state),{sets} updated_at = now(),"
         " finished_at = CASE WHEN ? THEN now() ELSE finished_at END"
-        f" WHERE rip_id = ? AND state NOT IN {_FINAL} RETURNING rip_id",
+        f" WHERE rip_id = ? AND state NOT IN {_FINAL}",
         [state, *fields.values(), final, rip_id],
-    ).fetchone()
-    return row is not None
+    ).fetchall()
+    return int(changed) > 0
 
 
 def set_rip_scan_result(
@@ -113,10 +114,18 @@ def list_rips(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict[str,
 
 def subscribe(con: duckdb.DuckDBPyConnection, feed_url: str, keep_latest: int) -> bool:
     """Subscribe to a feed (or reactivate it); True when it is new."""
-    row = con.execute(
-        "INSERT INTO podcast_subscriptions (feed_url, keep_latest) VALUES (?, ?)"
-        " ON CONFLICT (feed_url) DO UPDATE SET active = true RETURNING episodes_queued",
+    con.execute(
+        "MERGE INTO podcast_subscriptions AS t USING (SELECT ?::TEXT AS feed_url,"
+        " ?::INTEGER AS keep_latest) AS s ON (t.feed_url = s.feed_url)"
+        " WHEN MATCHED THEN UPDATE SET active = true"
+        " WHEN NOT MATCHED THEN INSERT (feed_url, keep_latest)"
+        " VALUES (s.feed_url, s.keep_latest)",
         [feed_url, keep_latest],
+    )
+    # Read back in the same transaction (DuckLake has no RETURNING).
+    row = con.execute(
+        "SELECT episodes_queued FROM podcast_subscriptions WHERE feed_url = ?",
+        [feed_url],
     ).fetchone()
     return row is not None and row[0] == 0
 

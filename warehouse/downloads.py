@@ -3,7 +3,7 @@
 :class:`DownloadStore` is the job store of the download engine (it satisfies
 ``connectors.downloads.store.JobStore`` structurally; the warehouse does not import
 connectors). Each method is one short transaction, so job states, per-source slots and
-rate limits hold across processes: DuckDB lets one process write at a time.
+rate limits hold across processes: the write lock lets one writer in at a time.
 
 Guarded updates: a job in a final state (imported, failed, cancelled) never changes
 again, and a cancelled wanted item stays cancelled whatever a worker reports later.
@@ -129,13 +129,13 @@ class DownloadStore:
     def _claim(
         self, con: duckdb.DuckDBPyConnection, wanted_id: str, force: bool
     ) -> str | None:
-        claimed = con.execute(
+        claimed = _changed(
+            con,
             "UPDATE wanted_items SET status = 'active', attempts = attempts + 1,"
             " updated_at = now() WHERE wanted_id = ? AND status = 'wanted'"
-            " AND (? OR next_attempt_at IS NULL OR next_attempt_at <= now())"
-            " RETURNING wanted_id",
+            " AND (? OR next_attempt_at IS NULL OR next_attempt_at <= now())",
             [wanted_id, force],
-        ).fetchone()
+        )
         if not claimed:
             return None
         job_id = uuid.uuid4().hex[:16]
@@ -163,13 +163,13 @@ class DownloadStore:
         """Change a job's state and fields unless it is final; False if cancelled."""
         sets, values = _sets(fields)
         with self.warehouse.write() as con:
-            row = con.execute(
+            changed = _changed(
+                con,
                 f"UPDATE download_jobs SET state = coalesce(?, state),{sets}"
-                f" heartbeat_at = now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB}"
-                " RETURNING job_id",
+                f" heartbeat_at = now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
                 [state, *values, job_id],
-            ).fetchone()
-        return row is not None
+            )
+        return changed > 0
 
     def start_transfer(
         self, job_id: str, source: str, limit: int, lease_s: float, **fields: Any
@@ -182,12 +182,13 @@ class DownloadStore:
                 "SELECT count(*) FROM download_slots WHERE source = ?", [source]
             ).fetchone()
             free = (held[0] if held else 0) < limit
-            alive = con.execute(
+            alive = _changed(
+                con,
                 f"UPDATE download_jobs SET state = CASE WHEN ? THEN 'downloading'"
                 f" ELSE state END, source = ?,{sets} heartbeat_at = now()"
-                f" WHERE job_id = ? AND state NOT IN {_FINAL_JOB} RETURNING job_id",
+                f" WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
                 [free, source, *values, job_id],
-            ).fetchone()
+            )
             if not alive:
                 return "cancelled"
             if not free:
@@ -202,32 +203,34 @@ class DownloadStore:
         """Release the job's slot and move it on; False when it was cancelled."""
         with self.warehouse.write() as con:
             con.execute("DELETE FROM download_slots WHERE job_id = ?", [job_id])
-            row = con.execute(
+            changed = _changed(
+                con,
                 "UPDATE download_jobs SET state = coalesce(?, state), heartbeat_at ="
-                f" now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB} RETURNING 1",
+                f" now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
                 [state, job_id],
-            ).fetchone()
-        return row is not None
+            )
+        return changed > 0
 
     def progress(
         self, job_id: str, done: int, total: int | None, lease_s: float
     ) -> bool:
         """Store bytes done, renew the slot lease; False when the job was cancelled."""
         with self.warehouse.write() as con:
-            row = con.execute(
+            changed = _changed(
+                con,
                 "UPDATE download_jobs SET bytes_done = ?,"
                 " bytes_total = coalesce(?, bytes_total),"
                 " progress = CASE WHEN coalesce(?, bytes_total) > 0"
                 "   THEN least(1.0, ? / coalesce(?, bytes_total)) ELSE progress END,"
                 " heartbeat_at = now() WHERE job_id = ? AND state NOT IN"
-                f" {_FINAL_JOB} RETURNING job_id",
+                f" {_FINAL_JOB}",
                 [done, total, total, done, total, job_id],
-            ).fetchone()
+            )
             con.execute(
                 "UPDATE download_slots SET lease_until = ? WHERE job_id = ?",
                 [_now() + timedelta(seconds=lease_s), job_id],
             )
-        return row is not None
+        return changed > 0
 
     def finish(
         self,
@@ -255,19 +258,20 @@ class DownloadStore:
     def cancel(self, wanted_id: str) -> bool:
         """Cancel the item and its running job; finished items are left as they are."""
         with self.warehouse.write() as con:
-            row = con.execute(
+            changed = _changed(
+                con,
                 "UPDATE wanted_items SET status = 'cancelled', updated_at = now(),"
                 " last_reason = 'cancelled by the user' WHERE wanted_id = ?"
-                " AND status NOT IN ('imported', 'duplicate') RETURNING wanted_id",
+                " AND status NOT IN ('imported', 'duplicate')",
                 [wanted_id],
-            ).fetchone()
+            )
             con.execute(
                 "UPDATE download_jobs SET state = 'cancelled', finished_at = now(),"
                 " reason = 'cancelled by the user' WHERE wanted_id = ?"
                 f" AND state NOT IN {_FINAL_JOB}",
                 [wanted_id],
             )
-        return row is not None
+        return changed > 0
 
     # -- blocklist ----------------------------------------------------------------
     def blocklist(self, source: str) -> set[str]:
@@ -285,8 +289,12 @@ class DownloadStore:
         """Never pick this candidate again."""
         with self.warehouse.write() as con:
             con.execute(
-                "INSERT INTO download_blocklist (source, candidate_key, reason)"
-                " VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason",
+                "MERGE INTO download_blocklist AS t USING (SELECT ?::TEXT AS source,"
+                " ?::TEXT AS candidate_key, ?::TEXT AS reason) AS s"
+                " ON (t.source = s.source AND t.candidate_key = s.candidate_key)"
+                " WHEN MATCHED THEN UPDATE SET reason = s.reason"
+                " WHEN NOT MATCHED THEN INSERT (source, candidate_key, reason)"
+                " VALUES (s.source, s.candidate_key, s.reason)",
                 [source, key, reason],
             )
 
@@ -302,9 +310,12 @@ class DownloadStore:
             now = _now()
             start = max(now, row[0]) if row and row[0] else now
             con.execute(
-                "INSERT INTO download_sources (source, next_start_at) VALUES (?, ?)"
-                " ON CONFLICT (source) DO UPDATE SET next_start_at ="
-                " excluded.next_start_at, updated_at = now()",
+                "MERGE INTO download_sources AS t USING (SELECT ?::TEXT AS source,"
+                " ?::TIMESTAMPTZ AS next_start_at) AS s ON (t.source = s.source)"
+                " WHEN MATCHED THEN UPDATE SET next_start_at = s.next_start_at,"
+                " updated_at = now()"
+                " WHEN NOT MATCHED THEN INSERT (source, next_start_at)"
+                " VALUES (s.source, s.next_start_at)",
                 [source, start + timedelta(seconds=min_interval_s)],
             )
         return (start - now).total_seconds()
@@ -329,14 +340,14 @@ class DownloadStore:
     def retry_now(self, wanted_id: str) -> bool:
         """Make a waiting or given-up item due at once (not a cancelled one)."""
         with self.warehouse.write() as con:
-            row = con.execute(
+            changed = _changed(
+                con,
                 "UPDATE wanted_items SET status = 'wanted', next_attempt_at = NULL,"
                 " updated_at = now() WHERE wanted_id = ?"
-                " AND status IN ('wanted', 'failed')"
-                " RETURNING wanted_id",
+                " AND status IN ('wanted', 'failed')",
                 [wanted_id],
-            ).fetchone()
-        return row is not None
+            )
+        return changed > 0
 
     def set_scan_result(self, job_ids: list[str], result: str) -> None:
         """Record what the media server said to the scan request after these imports."""
@@ -412,16 +423,23 @@ def _recover_stale(
 ) -> None:
     """Fail jobs (of ``wanted_id``, or all) whose process stopped reporting; their
     items are wanted again at once, and their slots are freed."""
-    stale = con.execute(
-        "UPDATE download_jobs SET state = 'failed', finished_at = now(), reason ="
-        " 'interrupted: the process stopped before the job finished'"
+    # Select, then update with the same condition: the write lock holds for the whole
+    # transaction, so both see the same rows (DuckLake has no RETURNING).
+    where = (
         " WHERE (?::TEXT IS NULL OR wanted_id = ?) AND state IN ('queued',"
         " 'searching', 'downloading', 'verifying') AND heartbeat_at < ?"
-        " RETURNING job_id, wanted_id",
-        [wanted_id, wanted_id, _now() - timedelta(seconds=stale_after_s)],
+    )
+    params = [wanted_id, wanted_id, _now() - timedelta(seconds=stale_after_s)]
+    stale = con.execute(
+        f"SELECT job_id, wanted_id FROM download_jobs{where}", params
     ).fetchall()
     if not stale:
         return
+    con.execute(
+        "UPDATE download_jobs SET state = 'failed', finished_at = now(), reason ="
+        f" 'interrupted: the process stopped before the job finished'{where}",
+        params,
+    )
     con.execute(
         "DELETE FROM download_slots WHERE list_contains(?, job_id)",
         [[row[0] for row in stale]],
@@ -432,6 +450,13 @@ def _recover_stale(
         " WHERE list_contains(?, wanted_id) AND status = 'active'",
         [[row[1] for row in stale]],
     )
+
+
+def _changed(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
+    """Run an UPDATE or DELETE; return how many rows it changed (DuckLake has no
+    RETURNING: a guarded update's row count says whether it applied)."""
+    [(count,)] = con.execute(sql, params).fetchall()
+    return int(count)
 
 
 def _one(

@@ -54,11 +54,15 @@ def add_progress(
     con: duckdb.DuckDBPyConnection, run_id: str, items: int, total: int | None = None
 ) -> tuple[int, int]:
     """Add finished items (and grow the total by ``total``); return done and total."""
-    row = con.execute(
+    con.execute(
         "UPDATE enrichment_runs SET items_done = items_done + ?,"
-        " items_total = items_total + coalesce(?, 0) WHERE run_id = ?"
-        " RETURNING items_done, items_total",
+        " items_total = items_total + coalesce(?, 0) WHERE run_id = ?",
         [items, total, run_id],
+    )
+    # Read back in the same transaction (DuckLake has no RETURNING).
+    row = con.execute(
+        "SELECT items_done, items_total FROM enrichment_runs WHERE run_id = ?",
+        [run_id],
     ).fetchone()
     return (row[0], row[1]) if row else (0, 0)
 
@@ -240,7 +244,8 @@ def store_identities(
 
 def apply_overrides(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Make every manual override the item's identity; return how many changed."""
-    rows = con.execute(
+    # The MERGE's row count is what it inserted plus what it updated.
+    [(changed,)] = con.execute(
         "MERGE INTO identities AS t USING (SELECT entity, server_id, native_id,"
         " provider,"
         " provider_id, 'manual override' || coalesce(': ' || note, '') AS reason"
@@ -259,10 +264,10 @@ def apply_overrides(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         " s.server_id,"
         " s.native_id, s.provider, s.provider_id, 'override', 1.0, s.reason,"
         " 'override',"
-        " $run) RETURNING merge_action",
+        " $run)",
         {"run": run_id},
     ).fetchall()
-    return len(rows)
+    return int(changed)
 
 
 def set_override(
@@ -274,12 +279,31 @@ def set_override(
 ) -> None:
     """Record a person's choice for an item (``key`` is entity, server, native id)."""
     con.execute(
-        "INSERT INTO identity_overrides (entity, server_id, native_id, provider,"
-        " provider_id, note) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-        " provider = excluded.provider, provider_id = excluded.provider_id,"
-        " note = excluded.note, created_at = now()",
+        "MERGE INTO identity_overrides AS t USING (SELECT ?::TEXT AS entity,"
+        " ?::TEXT AS server_id, ?::TEXT AS native_id, ?::TEXT AS provider,"
+        " ?::TEXT AS provider_id, ?::TEXT AS note) AS s"
+        " ON (t.entity = s.entity AND t.server_id = s.server_id"
+        " AND t.native_id = s.native_id)"
+        " WHEN MATCHED THEN UPDATE SET provider = s.provider,"
+        " provider_id = s.provider_id, note = s.note, created_at = now()"
+        " WHEN NOT MATCHED THEN INSERT (entity, server_id, native_id, provider,"
+        " provider_id, note) VALUES (s.entity, s.server_id, s.native_id, s.provider,"
+        " s.provider_id, s.note)",
         [*key, provider, provider_id, note],
     )
+
+
+def review_queue(
+    con: duckdb.DuckDBPyConnection, limit: int = 30
+) -> list[tuple[Any, ...]]:
+    """Candidates of the items waiting for review (entity, server_id, native_id, rank,
+    provider_id, candidate_title, candidate_year, score), by item and rank."""
+    return con.execute(
+        "SELECT entity, server_id, native_id, rank, provider_id, candidate_title,"
+        " candidate_year, score FROM enrichment_review"
+        " ORDER BY entity, native_id, rank LIMIT ?",
+        [limit],
+    ).fetchall()
 
 
 # -- response cache -------------------------------------------------------------------

@@ -163,6 +163,13 @@ def start_job(con: duckdb.DuckDBPyConnection, job_id: str, encoder: str) -> None
     )
 
 
+def touch_job(con: duckdb.DuckDBPyConnection, job_id: str) -> None:
+    """The heartbeat of a job whose transcode is running (no progress to report)."""
+    con.execute(
+        "UPDATE transcode_jobs SET updated_at = now() WHERE job_id = ?", [job_id]
+    )
+
+
 def update_progress(
     con: duckdb.DuckDBPyConnection,
     job_id: str,
@@ -196,15 +203,14 @@ def finish_job(
 
 def fail_interrupted_jobs(con: duckdb.DuckDBPyConnection, stale_s: float) -> int:
     """Fail jobs left queued or running by a process that ended (no update lately)."""
-    rows = con.execute(
+    [(failed,)] = con.execute(
         "UPDATE transcode_jobs SET status = 'failed', finished_at = now(),"
         " error = 'interrupted: the process ended before the job finished'"
         " WHERE status IN ('queued', 'running')"
-        " AND epoch(now()) - epoch(coalesce(updated_at, queued_at)) > ?"
-        " RETURNING job_id",
+        " AND epoch(now()) - epoch(coalesce(updated_at, queued_at)) > ?",
         [stale_s],
     ).fetchall()
-    return len(rows)
+    return int(failed)
 
 
 def publish_asset(
@@ -213,15 +219,22 @@ def publish_asset(
     renditions: Sequence[dict[str, Any]],
 ) -> list[str]:
     """Record a published asset as current; return the ids it superseded."""
+    # Select, then update with the same condition: the write lock holds for the whole
+    # transaction, so both see the same rows (DuckLake has no RETURNING).
+    current = "WHERE server_id = ? AND file_native_id = ? AND status = 'current'"
+    params = [asset["server_id"], asset["file_native_id"]]
     superseded = [
         row[0]
         for row in con.execute(
-            "UPDATE hls_assets SET status = 'superseded', superseded_at = now()"
-            " WHERE server_id = ? AND file_native_id = ? AND status = 'current'"
-            " RETURNING asset_id",
-            [asset["server_id"], asset["file_native_id"]],
+            f"SELECT asset_id FROM hls_assets {current}", params
         ).fetchall()
     ]
+    if superseded:
+        con.execute(
+            "UPDATE hls_assets SET status = 'superseded', superseded_at = now()"
+            f" {current}",
+            params,
+        )
     row = {**asset, "status": "current"}
     cols = list(row)
     con.execute(

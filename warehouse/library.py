@@ -54,9 +54,12 @@ def upsert_server(
 ) -> None:
     """Record a configured server (no secrets: ``location`` is a public URL or path)."""
     con.execute(
-        "INSERT INTO servers (server_id, kind, location) VALUES (?, ?, ?) "
-        "ON CONFLICT (server_id) DO UPDATE SET kind = excluded.kind, "
-        "location = excluded.location, updated_at = now()",
+        "MERGE INTO servers AS t USING (SELECT ?::TEXT AS server_id, ?::TEXT AS kind,"
+        " ?::TEXT AS location) AS s ON (t.server_id = s.server_id)"
+        " WHEN MATCHED THEN UPDATE SET kind = s.kind, location = s.location,"
+        " updated_at = now()"
+        " WHEN NOT MATCHED THEN INSERT (server_id, kind, location)"
+        " VALUES (s.server_id, s.kind, s.location)",
         [server_id, kind, location],
     )
 
@@ -205,8 +208,11 @@ def set_state(
 ) -> None:
     """Store a cursor or other per-server sync state."""
     con.execute(
-        "INSERT INTO sync_state (server_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (server_id, key) DO UPDATE"
-        " SET value = excluded.value, updated_at = now()",
+        "MERGE INTO sync_state AS t USING (SELECT ?::TEXT AS server_id,"
+        " ?::TEXT AS key, ?::TEXT AS value) AS s"
+        " ON (t.server_id = s.server_id AND t.key = s.key)"
+        " WHEN MATCHED THEN UPDATE SET value = s.value, updated_at = now()"
+        " WHEN NOT MATCHED THEN INSERT (server_id, key, value)"
+        " VALUES (s.server_id, s.key, s.value)",
         [server_id, key, value],
     )

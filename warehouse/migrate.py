@@ -1,16 +1,21 @@
 """Numbered SQL migrations and the analytics views.
 
 ``migrations/NNN_name.sql`` files are applied in order, each in the same transaction as
-its row in ``schema_migrations``; ``views/*.sql`` are (re)created after them, so a view
-always matches the code that ships it. The macros (``views/00_macros.sql``, which use
-no table) are created first too, so a migration may use them.
+its row in ``schema_migrations``; ``views/*.sql`` are (re)created after them when their
+text changed (a fingerprint in ``schema_state``), so a view always matches the code that
+ships it. The macros (``views/00_macros.sql``, which use no table) are created first, so
+a migration may use them. A warehouse that is up to date is only read: starting a
+process takes no write lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import duckdb
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -19,6 +24,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VIEWS_DIR = Path(__file__).with_name("views")
 MACROS = VIEWS_DIR / "00_macros.sql"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_VIEWS_KEY = "views_fingerprint"
 
 
 def migrations() -> list[tuple[int, str, Path]]:
@@ -34,18 +40,42 @@ def migrations() -> list[tuple[int, str, Path]]:
     return sorted(found)
 
 
+def views_fingerprint() -> str:
+    """A hash of every view and macro file this version ships."""
+    digest = hashlib.sha256()
+    for view in sorted(VIEWS_DIR.glob("*.sql")):
+        digest.update(view.name.encode() + b"\0" + view.read_bytes())
+    return digest.hexdigest()
+
+
+def _up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        applied = {v for (v,) in con.execute(_APPLIED).fetchall()}
+        rows = con.execute(_FINGERPRINT, [_VIEWS_KEY]).fetchall()
+    except duckdb.CatalogException:
+        return False  # a new warehouse, or one from before schema_state
+    wanted = {v for v, _, _ in migrations()}
+    return wanted <= applied and rows == [(views_fingerprint(),)]
+
+
+_APPLIED = "SELECT version FROM schema_migrations"
+_FINGERPRINT = "SELECT value FROM schema_state WHERE name = ?"
+
+
 def migrate(warehouse: Warehouse) -> list[int]:
-    """Apply pending migrations and recreate the views; return the versions applied."""
+    """Apply pending migrations and recreate changed views; return the versions
+    applied."""
+    if warehouse.location.exists():
+        with warehouse.read() as con:
+            if _up_to_date(con):
+                return []
     with warehouse.write() as con:
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " version INTEGER NOT NULL, name TEXT NOT NULL,"
             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        applied = {
-            row[0]
-            for row in con.execute("SELECT version FROM schema_migrations").fetchall()
-        }
+        applied = {row[0] for row in con.execute(_APPLIED).fetchall()}
         done = []
         con.execute(MACROS.read_text(encoding="utf-8"))
         for version, name, path in migrations():
@@ -57,6 +87,15 @@ def migrate(warehouse: Warehouse) -> list[int]:
                 [version, name],
             )
             done.append(version)
-        for view in sorted(VIEWS_DIR.glob("*.sql")):
-            con.execute(view.read_text(encoding="utf-8"))
+        fingerprint = views_fingerprint()
+        if done or con.execute(_FINGERPRINT, [_VIEWS_KEY]).fetchall() != [
+            (fingerprint,)
+        ]:
+            for view in sorted(VIEWS_DIR.glob("*.sql")):
+                con.execute(view.read_text(encoding="utf-8"))
+            con.execute("DELETE FROM schema_state WHERE name = ?", [_VIEWS_KEY])
+            con.execute(
+                "INSERT INTO schema_state (name, value) VALUES (?, ?)",
+                [_VIEWS_KEY, fingerprint],
+            )
     return done

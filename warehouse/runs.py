@@ -51,11 +51,14 @@ def add_progress(
     con: duckdb.DuckDBPyConnection, run_id: str, items: int, total: int | None = None
 ) -> tuple[int, int]:
     """Add ``items`` finished items to the run (and set its total); return both."""
-    row = con.execute(
+    con.execute(
         "UPDATE sync_runs SET items_done = items_done + ?,"
-        " items_total = coalesce(?, items_total) WHERE run_id = ?"
-        " RETURNING items_done, items_total",
+        " items_total = coalesce(?, items_total) WHERE run_id = ?",
         [items, total, run_id],
+    )
+    # Read back in the same transaction (DuckLake has no RETURNING).
+    row = con.execute(
+        "SELECT items_done, items_total FROM sync_runs WHERE run_id = ?", [run_id]
     ).fetchone()
     return (row[0], row[1]) if row else (0, 0)
 

@@ -123,9 +123,13 @@ def _append_events(
     con.register("_staged_session_events", frame.to_arrow())
     try:
         cols = ", ".join(frame.columns)
+        on = " AND ".join(f"t.{c} = s.{c}" for c in EVENT_KEY)
+        # An event already stored is left as it is (no UNIQUE key in DuckLake: the
+        # MERGE inserts only the new ones).
         con.execute(
-            f"INSERT INTO session_events ({cols})"
-            f" SELECT {cols} FROM _staged_session_events ON CONFLICT DO NOTHING"
+            f"MERGE INTO session_events AS t USING _staged_session_events AS s"
+            f" ON ({on}) WHEN NOT MATCHED THEN INSERT ({cols})"
+            f" VALUES ({', '.join('s.' + c for c in frame.columns)})"
         )
     finally:
         con.unregister("_staged_session_events")

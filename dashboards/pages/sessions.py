@@ -74,11 +74,8 @@ def _show_notice() -> None:
 
 
 def _assets() -> list[dict[str, Any]]:
-    wh = data.warehouse()
-    data.ensure_schema(str(wh.path))
-
     def read() -> list[dict[str, Any]]:
-        with wh.read() as con:
+        with data.warehouse().read() as con:
             return tables.playable_assets(con)
 
     return data.guard(read) or []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
+from medialake.runtime import settings
+from warehouse.db import QueryTimeout
 from warehouse.queries.sql import (
     QueryFailed,
     QueryRefused,
@@ -40,10 +42,13 @@ def main() -> None:
 def _run(sql: str) -> None:
     def query() -> list[QueryResult]:
         try:
-            with data.warehouse().read() as con:
-                return run_read_only(con, sql, max_rows=MAX_ROWS, sandbox=True)
+            timeout = settings().warehouse.statement_timeout_s
+            with data.warehouse().read(timeout, sandbox=True) as con:
+                return run_read_only(con, sql, max_rows=MAX_ROWS)
         except QueryRefused as exc:
             st.error(str(exc))
+        except QueryTimeout as exc:
+            st.error(f"Stopped: {exc}.")
         except QueryFailed as exc:
             st.error(f"The query failed: {exc}")
         return []

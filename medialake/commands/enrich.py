@@ -124,14 +124,10 @@ def review(limit: Annotated[int, typer.Option(help="Rows to show.")] = 30) -> No
     except SettingsError as exc:
         raise fail(str(exc)) from None
     from tasks.context import warehouse
+    from warehouse.enrichment import review_queue
 
     with warehouse().read() as con:
-        rows = con.execute(
-            "SELECT entity, server_id, native_id, rank, provider_id, candidate_title,"
-            " candidate_year, score FROM enrichment_review"
-            " ORDER BY entity, native_id, rank LIMIT ?",
-            [limit],
-        ).fetchall()
+        rows = review_queue(con, limit)
     table = Table(title="review queue")
     for column in (
         "entity",

@@ -50,12 +50,12 @@ def link(
     """Print a signed player URL for each current asset matching ITEM."""
     from playback.server import player_link
     from warehouse import hls
-    from warehouse.db import Warehouse, WarehouseError
+    from warehouse.current import warehouse
+    from warehouse.db import WarehouseError
 
     try:
         settings = prepare_environment()
-        wh = Warehouse(settings.warehouse_path, settings.warehouse.lock_timeout_s)
-        with wh.read() as con:
+        with warehouse().read() as con:
             found = hls.find_asset(con, item)
         links = [(a["title"], player_link(settings, a["asset_id"])) for a in found]
     except (SettingsError, ValueError, WarehouseError) as exc:

@@ -1,10 +1,11 @@
 """``medialake sql``: ad-hoc SQL on the warehouse, read-only.
 
 With a query it prints the result as a table (or writes all of it to ``--csv`` /
-``--parquet``); without one it opens an interactive shell. Every statement is checked
-before anything runs and the connection is read-only, so a write is refused with a clear
-message and changes nothing. Each query opens and closes its own connection, so the
-shell never keeps a sync from writing.
+``--parquet``); without one it opens an interactive shell; ``--attach`` prints the SQL
+that attaches the warehouse read-only from the DuckDB CLI, Python or a notebook. Every
+statement is checked before anything runs, the connection is read-only and sandboxed
+(no file but the warehouse's own), and a statement that runs longer than
+``[warehouse] statement_timeout_s`` is stopped. Readers never hold up a writer.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from pathlib import Path  # noqa: TC003 - typer reads the annotations at run tim
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from medialake.cli import console, fail
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
-from warehouse.db import Warehouse, WarehouseError
+from warehouse.current import warehouse as current_warehouse
+from warehouse.db import Warehouse, WarehouseError, attach_script
 from warehouse.queries.sql import (
     QueryResult,
     arrow_batches,
@@ -53,14 +56,27 @@ def sql(
     max_rows: Annotated[
         int, typer.Option(help="Rows to print at most (files get every row).")
     ] = 1000,
+    attach: Annotated[
+        bool,
+        typer.Option(
+            "--attach",
+            help="Print the SQL that attaches the warehouse read-only (DuckDB CLI, "
+            "Python, notebooks) and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Query the warehouse read-only: print a table, write CSV/Parquet, or a shell."""
     try:
         settings = prepare_environment()
     except SettingsError as exc:
         raise fail(str(exc)) from None
-    wh = Warehouse(settings.warehouse_path, settings.warehouse.lock_timeout_s)
+    global _timeout_s
+    _timeout_s = settings.warehouse.statement_timeout_s
     try:
+        wh = current_warehouse()
+        if attach:
+            print(attach_script(wh.location))
+            return
         if query is None:
             if csv or parquet:
                 raise fail("--csv and --parquet need a query")
@@ -73,9 +89,12 @@ def sql(
         raise fail(str(exc)) from None
 
 
+_timeout_s = 30.0
+
+
 def _print_results(wh: Warehouse, query: str, max_rows: int) -> None:
     read_only_statements(query)  # refuse before opening anything
-    with wh.read() as con:
+    with wh.read(_timeout_s, sandbox=True) as con:
         results = run_read_only(con, query, max_rows=max_rows)
     for result in results:
         _print(result, max_rows)
@@ -87,7 +106,7 @@ def _print(result: QueryResult, max_rows: int) -> None:
         numeric = dtype.is_numeric()
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in iter_rows(result):
-        table.add_row(*row, style=None)
+        table.add_row(*(escape(value) for value in row), style=None)
     console.print(table)
     rows = result.frame.height
     more = (
@@ -105,7 +124,7 @@ def _export(wh: Warehouse, query: str, csv: Path | None, parquet: Path | None) -
     for target, kind in ((csv, "csv"), (parquet, "parquet")):
         if target is None:
             continue
-        with wh.read() as con:
+        with wh.read(_timeout_s, sandbox=True) as con:
             rows = _write(arrow_batches(con, statements[0]), target, kind)
         console.print(f"wrote {rows} rows to {target}")
 
@@ -129,7 +148,7 @@ def _write(reader: pa.RecordBatchReader, target: Path, kind: str) -> int:
 
 
 def _shell(wh: Warehouse, max_rows: int) -> None:
-    console.print(f"medialake SQL on {wh.path} (read-only). {SHELL_HELP}")
+    console.print(f"medialake SQL on {wh!r} (read-only). {SHELL_HELP}")
     buffer: list[str] = []
     while True:
         try:

@@ -195,6 +195,9 @@ def _environment(settings: Settings, api: str, ui: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
+    database = settings.prefect_database_url
+    if database:  # shared mode: Prefect's state on the warehouse's PostgreSQL
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database
     env.setdefault(PROJECT_DIR_ENV, str(project_dir()))
     return env
 
@@ -209,12 +212,12 @@ def _has_serve() -> bool:
     return "serve" in names
 
 
-def _start_prefect(stack: Stack, host: str, port: int) -> Service:
+def _start_prefect(stack: Stack, host: str, port: int, bind: str) -> Service:
     server = stack.start(
         Service(
             "prefect-server",
             _prefect(
-                *f"server start --host {host} --port {port} --analytics-off".split()
+                *f"server start --host {bind} --port {port} --analytics-off".split()
             ),
             url=f"http://{host}:{port}",
             health=f"http://{host}:{port}/api/health",
@@ -333,6 +336,15 @@ def up(
         int | None, typer.Option(help="Playback service port (default: settings).")
     ] = None,
     playback: Annotated[bool, typer.Option(help="Start the playback service.")] = True,
+    shared: Annotated[
+        bool,
+        typer.Option(
+            "--shared",
+            help="Serve the Prefect API to other machines (on every address) with its "
+            "state on the warehouse's PostgreSQL; needs [warehouse] catalog = "
+            "'postgresql://...' and data_path on a shared folder.",
+        ),
+    ] = False,
 ) -> None:
     """Start the local stack: Prefect server, deployments, worker, playback and
     dashboard."""
@@ -340,6 +352,12 @@ def up(
         settings = prepare_environment()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    if shared and not (settings.shared and settings.warehouse.data_path):
+        raise fail(
+            "--shared needs the warehouse on PostgreSQL: set [warehouse] catalog = "
+            "'postgresql://user:password@host/db' and data_path = a folder every "
+            "machine mounts (see docs/stack.md)"
+        )
     host = "127.0.0.1"
     dashboard_port = dashboard_port or settings.dashboard.port
     with_playback = playback and _has_serve()
@@ -357,7 +375,7 @@ def up(
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)  # even when started with it ignored
     try:
-        _start_prefect(stack, host, prefect_port)
+        _start_prefect(stack, host, prefect_port, "0.0.0.0" if shared else host)
         deploy = _deploy(stack)
         _start_services(
             stack, host, dashboard_port, playback_port if with_playback else None

@@ -94,10 +94,9 @@ class SessionService:
         cls, settings: Settings, playback: PlaybackConfig
     ) -> SessionService:
         """The service as ``medialake serve`` runs it."""
-        warehouse = Warehouse(
-            settings.warehouse_path, settings.warehouse.lock_timeout_s
-        )
-        return cls(playback, from_settings(settings), warehouse)
+        from warehouse.current import warehouse
+
+        return cls(playback, from_settings(settings), warehouse())
 
     def title_of(self, asset_id: str) -> str:
         """A title for the asset (the warehouse's, else its id)."""

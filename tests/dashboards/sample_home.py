@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.lake import catalog, copy_lake
+
 MIRROR_ALBUM = Path("Music") / "Mañana Eléctrica" / "Señales (2019)"
 PLAY_USERS = ("alice", "bob")
 PLAY_DAYS = 10
@@ -33,8 +35,8 @@ class FilledHome:
 
     @property
     def warehouse(self) -> Path:
-        """The DuckDB file."""
-        return self.home / "medialake.duckdb"
+        """The warehouse's SQLite catalog."""
+        return catalog(self.home)
 
 
 def write_settings(home: Path, servers: dict[str, Path]) -> None:
@@ -67,7 +69,7 @@ def _add_plays(home: Path) -> int:
     from warehouse.queries import jobs
 
     start = datetime(2026, 1, 1, 20, 0, tzinfo=UTC)
-    wh = Warehouse(home / "medialake.duckdb")
+    wh = Warehouse(catalog(home))
     with wh.write() as con:
         con.execute(
             """
@@ -119,6 +121,6 @@ def copy_home(filled: FilledHome, dest: Path) -> FilledHome:
     """A private copy of the filled data folder (same settings, same roots)."""
     home = dest / "home"
     home.mkdir(parents=True)
-    shutil.copy2(filled.warehouse, home / "medialake.duckdb")
+    copy_lake(filled.home, home)
     shutil.copy2(filled.home / "medialake.toml", home / "medialake.toml")
     return FilledHome(home, filled.sample_root, filled.mirror_root, filled.plays)

@@ -32,7 +32,7 @@ def home(
 
 
 def _job(home: Path, job_id: str | None = None) -> dict:
-    with Warehouse(home / "medialake.duckdb").read() as con:
+    with Warehouse(home / "medialake.sqlite").read() as con:
         if job_id is None:
             rows = con.execute(
                 "SELECT job_id FROM jobs WHERE requested_by = 'dashboard'"
@@ -45,7 +45,7 @@ def _job(home: Path, job_id: str | None = None) -> dict:
 
 
 def _runs(home: Path, server: str) -> list[tuple]:
-    with Warehouse(home / "medialake.duckdb").read() as con:
+    with Warehouse(home / "medialake.sqlite").read() as con:
         return con.execute(
             "SELECT status, mode, items_done, items_total FROM sync_runs"
             " WHERE server_id = ? ORDER BY started_at",

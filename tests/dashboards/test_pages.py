@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import lake
 from tests.dashboards.sample_home import copy_home
+from warehouse.db import Warehouse
 
 pytest_plugins = ["tests.dashboards.filled"]
 
@@ -26,11 +27,7 @@ def home(filled_home, tmp_path: Path, use_home) -> Path:
 
 
 def one(home: Path, sql: str) -> Any:
-    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()[0][0]
-    finally:
-        con.close()
+    return lake.one(home, sql)
 
 
 def page(name: str | None = None) -> AppTest:
@@ -92,16 +89,13 @@ def test_library_pages_through_everything_in_order(home: Path) -> None:
         assert at.caption[0].value == f"{total} items · page {n} of {pages}"
         seen += _shown(at)
     assert widget(at.button, "Next →").disabled
-    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
-    try:
+    with Warehouse(lake.catalog(home)).read() as con:
         expected = con.execute(
             "SELECT server_id, title, path FROM library_items"
             " ORDER BY coalesce(artist, show_title, title, ''), coalesce(album, ''),"
             " coalesce(part, -1), coalesce(number, 2147483647), title, server_id,"
             " native_id"
         ).fetchall()
-    finally:
-        con.close()
     assert seen == expected  # every item once, artist, album, disc, track order
     widget(at.button, "← Previous").click().run()
     assert at.caption[0].value == f"{total} items · page {pages - 1} of {pages}"
@@ -150,7 +144,7 @@ def test_jobs_page_lists_runs_deployments_and_job_tables(home: Path) -> None:
     runs = at.dataframe[0].value
     assert sorted(runs["server_id"]) == ["gone", "local", "mirror"]
     assert "Nothing is running." in texts(at)
-    with Warehouse(home / "medialake.duckdb").read() as con:
+    with Warehouse(lake.catalog(home)).read() as con:
         tables = [t.name for t in job_tables(con)]
     labels = " ".join(e.label for e in at.expander)
     assert all(name in labels for name in tables)
@@ -209,32 +203,52 @@ def test_a_missing_warehouse_is_said_plainly(tmp_path: Path, use_home) -> None:
         assert "There is no warehouse yet" in texts(at)
 
 
-def test_a_busy_warehouse_is_said_plainly_then_data_appears(
-    home: Path, monkeypatch: pytest.MonkeyPatch, use_home
+def test_a_notebook_and_a_long_writer_do_not_stop_the_pages(
+    home: Path, use_home
 ) -> None:
-    monkeypatch.setenv("MEDIALAKE_DASHBOARD_LOCK_TIMEOUT_S", "1")
+    """A user's DuckDB session holding the lake open in a transaction, and another
+    writer holding the write lock, leave every page answering from the lake."""
     use_home(home)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); c.begin();"
-            " print('held', flush=True); time.sleep(120)",
-            str(home / "medialake.duckdb"),
-        ],
+    notebook = subprocess.Popen(
+        [sys.executable, "-c", HOLD_NOTEBOOK, str(lake.catalog(home))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(lake.catalog(home))],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "held"
+        for proc in (notebook, writer):
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "held"
         at = page()
         shown = texts(at)
-        assert "The warehouse is busy" in shown
-        assert "lock" not in shown.lower()
-        assert not at.metric
+        assert "busy" not in shown
+        assert {m.label: m.value for m in at.metric}["Servers"] == "3"
     finally:
-        holder.kill()
-        holder.wait()
-    at = page()
-    assert {m.label: m.value for m in at.metric}["Servers"] == "3"
+        for proc in (notebook, writer):
+            proc.kill()
+            proc.wait()
+
+
+HOLD_NOTEBOOK = """
+import sys, time, duckdb
+from warehouse.db import Location, attach_script
+con = duckdb.connect()
+con.execute(attach_script(Location.of(sys.argv[1])))
+con.begin()
+con.execute("SELECT count(*) FROM tracks").fetchall()
+print("held", flush=True)
+time.sleep(120)
+"""
+
+HOLD_WRITE_LOCK = """
+import sys, time
+from warehouse.db import Warehouse
+with Warehouse(sys.argv[1]).write() as con:
+    con.execute("SELECT 1")
+    print("held", flush=True)
+    time.sleep(120)
+"""

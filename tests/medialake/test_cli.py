@@ -39,7 +39,7 @@ def test_sync_prints_a_summary_with_counts_and_failures(
     assert f"{sample_library.tracks + 1 + 9} seen" in out
     assert "not-audio.mp3" in out
     assert "Next:" in out
-    assert (tmp_path / "home" / "medialake.duckdb").exists()
+    assert (tmp_path / "home" / "medialake.sqlite").exists()
     assert (tmp_path / "home" / "prefect").is_dir()
 
 

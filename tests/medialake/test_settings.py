@@ -24,7 +24,8 @@ def test_defaults_give_one_filesystem_server_under_the_data_folder(
     assert settings.servers == {
         "local": {"kind": "filesystem", "roots": [str(tmp_path / "library")]}
     }
-    assert settings.warehouse_path == tmp_path / "medialake.duckdb"
+    assert settings.warehouse_catalog == str(tmp_path / "medialake.sqlite")
+    assert settings.warehouse_data_path is None  # beside the catalog
     assert settings.prefect_home == tmp_path / "prefect"
 
 
@@ -37,13 +38,13 @@ def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
     env = {
         "MEDIALAKE_SYNC_BATCH_SIZE": "250",
         "MEDIALAKE_SERVERS_MY_MUSIC_ROOTS": '["/srv/b", "/srv/c"]',
-        "MEDIALAKE_WAREHOUSE_PATH": "other.duckdb",
+        "MEDIALAKE_WAREHOUSE_CATALOG": "other.sqlite",
     }
     settings = load_settings(tmp_path, environ=env)
     assert settings.sync.removal_threshold == 0.3
     assert settings.sync.batch_size == 250
     assert settings.servers["my_music"]["roots"] == ["/srv/b", "/srv/c"]
-    assert settings.warehouse_path == tmp_path / "other.duckdb"
+    assert settings.warehouse_catalog == str(tmp_path / "other.sqlite")
 
 
 def test_an_invalid_value_names_the_key(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from medialake.cli import _load_commands, app
+from tests import lake
 from tests.dashboards.sample_home import copy_home
 from warehouse.db import Warehouse
 
@@ -37,15 +38,17 @@ def home(filled_home, tmp_path: Path, use_home) -> Path:
 
 
 def _count(home: Path, sql: str) -> int:
-    con = duckdb.connect(str(home / "medialake.duckdb"), read_only=True)
-    try:
-        return int(con.execute(sql).fetchall()[0][0])
-    finally:
-        con.close()
+    return int(lake.one(home, sql))
 
 
 def _digest(home: Path) -> str:
-    return hashlib.sha256((home / "medialake.duckdb").read_bytes()).hexdigest()
+    """The warehouse's latest snapshot and the names of its data files: any write
+    changes one of them."""
+    snapshot = lake.one(
+        home, "SELECT max(snapshot_id) FROM ducklake_snapshots('lake_ro')"
+    )
+    files = sorted(str(p) for p in lake.catalog(home).with_suffix(".files").rglob("*"))
+    return hashlib.sha256(f"{snapshot}{files}".encode()).hexdigest()
 
 
 def test_prints_a_table(home: Path) -> None:
@@ -109,7 +112,7 @@ def test_a_write_is_refused_and_changes_nothing(
 
 def test_the_connection_under_the_check_is_read_only_too(home: Path) -> None:
     with (
-        Warehouse(home / "medialake.duckdb").read() as con,
+        Warehouse(lake.catalog(home)).read() as con,
         pytest.raises(duckdb.Error),
     ):
         con.execute("DELETE FROM tracks")

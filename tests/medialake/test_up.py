@@ -90,7 +90,7 @@ def _sync_runs(home: Path, flow_run_id: str) -> list[tuple]:
     while the test runs, e.g. the */30 incremental crossing the half hour)."""
     from warehouse.db import Warehouse
 
-    with Warehouse(home / "medialake.duckdb").read() as con:
+    with Warehouse(home / "medialake.sqlite").read() as con:
         return con.execute(
             "SELECT server_id, mode, status, seen FROM sync_runs WHERE flow_run_id = ?",
             [flow_run_id],

@@ -1,5 +1,5 @@
-"""The connection policy: one transaction per open, bounded lock retries, read-only
-readers, and migrations recorded once."""
+"""The connection policy on DuckLake: one write lock for every writer, readers that never
+wait, a user's own session that stops nobody, statement timeouts, no duplicate keys."""
 
 from __future__ import annotations
 
@@ -11,34 +11,57 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.db import Warehouse, WarehouseBusy, WarehouseMissing
+from warehouse.db import (
+    QueryTimeout,
+    Warehouse,
+    WarehouseBusy,
+    WarehouseMissing,
+    attach_script,
+)
 from warehouse.migrate import migrate, migrations
 
-HOLD = """
+HOLD_WRITE = """
+import sys, time
+from warehouse.db import Warehouse
+with Warehouse(sys.argv[1]).write() as con:
+    con.execute("INSERT INTO servers (server_id, kind) VALUES ('held', 'filesystem')")
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+NOTEBOOK = """
 import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
-con.close()
+from warehouse.db import Location, attach_script
+con = duckdb.connect()
+con.execute(attach_script(Location.of(sys.argv[1])))
+con.begin()
+print(con.execute("SELECT count(*) FROM servers").fetchone()[0], flush=True)
+sys.stdin.readline()
+con.commit()
+print(con.execute("SELECT count(*) FROM servers").fetchone()[0], flush=True)
+sys.stdin.readline()
 """
 
 
-def hold_lock(path: Path, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), str(seconds)],
+def start(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "holding"
-    return proc
 
 
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
-    warehouse = Warehouse(tmp_path / "w.duckdb", lock_timeout_s=10)
+    warehouse = Warehouse(tmp_path / "w.sqlite", lock_timeout_s=10)
     migrate(warehouse)
     return warehouse
+
+
+def count(wh: Warehouse, sql: str = "SELECT count(*) FROM servers") -> int:
+    with wh.read() as con:
+        return int(con.execute(sql).fetchall()[0][0])
 
 
 def test_migrations_apply_once_and_are_recorded(wh: Warehouse) -> None:
@@ -59,32 +82,72 @@ def insert_then_fail(wh: Warehouse) -> None:
 def test_a_failed_transaction_leaves_nothing(wh: Warehouse) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         insert_then_fail(wh)
-    with wh.read() as con:
-        assert con.execute("SELECT count(*) FROM servers").fetchone() == (0,)
+    assert count(wh) == 0
 
 
-def test_writer_waits_for_another_process_then_succeeds(wh: Warehouse) -> None:
-    holder = hold_lock(wh.path, 1.0)
+def test_a_writer_waits_for_another_writer_then_succeeds(wh: Warehouse) -> None:
+    holder = start(HOLD_WRITE, str(wh.path), "1.0")
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "holding"
     started = time.monotonic()
     with wh.write() as con:
         con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
     assert time.monotonic() - started >= 0.3
     holder.wait(10)
-    with wh.read() as con:
-        assert con.execute("SELECT count(*) FROM servers").fetchone() == (1,)
+    assert count(wh) == 2
 
 
-def test_a_lock_held_too_long_gives_a_clear_error(
-    tmp_path: Path, wh: Warehouse
-) -> None:
+def test_a_lock_held_too_long_names_the_process_that_holds_it(wh: Warehouse) -> None:
     impatient = Warehouse(wh.path, lock_timeout_s=0.5)
-    holder = hold_lock(wh.path, 5.0)
+    holder = start(HOLD_WRITE, str(wh.path), "30")
     try:
-        with pytest.raises(WarehouseBusy, match="busy"), impatient.read():
-            pass
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseBusy, match=rf"PID {holder.pid}\b"):
+            with impatient.write():
+                pass
+        started = time.monotonic()
+        assert count(wh) == 0  # readers never wait for a writer
+        assert time.monotonic() - started < 2
     finally:
         holder.kill()
         holder.wait()
+    with impatient.write() as con:  # a killed writer leaves the lock free
+        con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
+    assert count(wh) == 1  # and its uncommitted row is gone
+
+
+def test_a_notebook_holding_the_lake_stops_nobody_and_sees_new_rows(
+    wh: Warehouse,
+) -> None:
+    notebook = start(NOTEBOOK, str(wh.path))
+    assert notebook.stdin is not None
+    assert notebook.stdout is not None
+    try:
+        assert notebook.stdout.readline().strip() == "0"
+        started = time.monotonic()
+        with wh.write() as con:
+            con.execute(
+                "INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')"
+            )
+        assert time.monotonic() - started < 2
+        notebook.stdin.write("\n")
+        notebook.stdin.flush()
+        assert notebook.stdout.readline().strip() == "1"
+    finally:
+        notebook.kill()
+        notebook.wait()
+
+
+def test_the_attach_script_is_read_only(wh: Warehouse) -> None:
+    con = duckdb.connect()
+    con.execute(attach_script(wh.location))
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (
+        len(migrations()),
+    )
+    with pytest.raises(duckdb.Error, match="read-only|read only"):
+        con.execute("INSERT INTO servers (server_id, kind) VALUES ('x', 'y')")
+    con.close()
 
 
 def test_readers_are_read_only(wh: Warehouse) -> None:
@@ -92,9 +155,57 @@ def test_readers_are_read_only(wh: Warehouse) -> None:
         con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
 
 
+def test_a_sandboxed_reader_reaches_no_other_file(wh: Warehouse) -> None:
+    with wh.read(sandbox=True) as con:
+        assert con.execute("SELECT count(*) FROM servers").fetchone() == (0,)
+        with pytest.raises(duckdb.Error, match="disabled"):
+            con.execute("SELECT * FROM read_text('/etc/passwd')")
+
+
+def test_a_slow_query_is_stopped_by_its_timeout(wh: Warehouse) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="longer than 0.5 s"), wh.read(0.5) as con:
+        con.execute(
+            "SELECT count(*) FROM range(100000000000) a WHERE hash(a.range) = 7"
+        ).fetchall()
+    assert time.monotonic() - started < 5
+
+
 def test_reading_a_missing_warehouse_says_what_to_do(tmp_path: Path) -> None:
     with (
         pytest.raises(WarehouseMissing, match="medialake sync"),
-        Warehouse(tmp_path / "none.duckdb").read(),
+        Warehouse(tmp_path / "none.sqlite").read(),
     ):
         pass
+
+
+RACER = """
+import sys
+import polars as pl
+from warehouse.db import Warehouse
+from warehouse.upsert import merge_frame
+wh = Warehouse(sys.argv[1], lock_timeout_s=60)
+for batch in range(int(sys.argv[2])):
+    keys = [f"t{(batch * 7 + i) % 50}" for i in range(20)]
+    frame = pl.DataFrame({"server_id": ["s"] * 20, "native_id": keys,
+                          "title": [f"{sys.argv[3]}-{batch}"] * 20})
+    with wh.write() as con:
+        merge_frame(con, "tracks", frame)
+print("done", flush=True)
+"""
+
+
+def test_racing_writers_never_leave_a_duplicate_key(wh: Warehouse) -> None:
+    racers = [start(RACER, str(wh.path), "15", name) for name in ("a", "b", "c")]
+    for racer in racers:
+        out, _ = racer.communicate(timeout=120)
+        assert out.strip() == "done"
+    assert count(wh, "SELECT count(*) FROM tracks") == 50
+    assert (
+        count(
+            wh,
+            "SELECT count(*) FROM (SELECT native_id FROM tracks"
+            " GROUP BY ALL HAVING count(*) > 1)",
+        )
+        == 0
+    )

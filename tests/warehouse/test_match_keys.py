@@ -16,7 +16,7 @@ from warehouse.migrate import migrate
 
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
-    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse = Warehouse(tmp_path / "w.sqlite")
     migrate(warehouse)
     return warehouse
 

@@ -15,7 +15,7 @@ from warehouse.upsert import merge_frame
 
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
-    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse = Warehouse(tmp_path / "w.sqlite")
     migrate(warehouse)
     return warehouse
 

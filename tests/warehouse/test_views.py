@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
-
 from tests.dashboards.sample_home import MIRROR_ALBUM
 from warehouse.db import Warehouse
 from warehouse.migrate import VIEWS_DIR, migrate
@@ -59,11 +57,8 @@ def _views() -> list[str]:
 
 
 def _rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    with Warehouse(path).read() as con:
         return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_example_in_docs_runs_and_returns_rows(filled_home) -> None:
@@ -180,7 +175,7 @@ def test_quality_and_missing_metadata(filled_home) -> None:
 
 
 def test_every_view_answers_on_an_empty_warehouse(tmp_path: Path) -> None:
-    wh = Warehouse(tmp_path / "empty.duckdb")
+    wh = Warehouse(tmp_path / "empty.sqlite")
     migrate(wh)
     migrate(wh)  # views are re-created on every migrate
     with wh.read() as con:

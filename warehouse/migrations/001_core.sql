@@ -3,7 +3,7 @@
 -- sync: a vanished item gets removed_at, and clearing it brings the item back.
 
 CREATE TABLE servers (
-    server_id      TEXT PRIMARY KEY,
+    server_id      TEXT,               -- key
     kind           TEXT NOT NULL,
     location       TEXT,
     status         TEXT,
@@ -22,8 +22,8 @@ CREATE TABLE artists (
     fingerprint    TEXT,
     first_seen_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at     TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at     TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE albums (
@@ -42,8 +42,8 @@ CREATE TABLE albums (
     fingerprint      TEXT,
     first_seen_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at       TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at       TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE tracks (
@@ -70,8 +70,8 @@ CREATE TABLE tracks (
     fingerprint       TEXT,
     first_seen_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at        TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at        TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE shows (
@@ -82,8 +82,8 @@ CREATE TABLE shows (
     fingerprint    TEXT,
     first_seen_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at     TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at     TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE movies (
@@ -98,8 +98,8 @@ CREATE TABLE movies (
     fingerprint     TEXT,
     first_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at      TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at      TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE episodes (
@@ -116,8 +116,8 @@ CREATE TABLE episodes (
     fingerprint     TEXT,
     first_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at      TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at      TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE media_files (
@@ -136,12 +136,12 @@ CREATE TABLE media_files (
     fingerprint     TEXT,
     first_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at      TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at      TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE sync_runs (
-    run_id          TEXT PRIMARY KEY,
+    run_id          TEXT,               -- key
     server_id       TEXT NOT NULL,
     mode            TEXT NOT NULL,
     status          TEXT NOT NULL,          -- running, succeeded, suspect, failed
@@ -164,6 +164,6 @@ CREATE TABLE sync_state (
     server_id   TEXT NOT NULL,
     key         TEXT NOT NULL,
     value       TEXT,
-    updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (server_id, key)
+    updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (server_id, key)
 );

@@ -6,8 +6,8 @@ CREATE TABLE play_events (
     user_name       TEXT NOT NULL,
     item_native_id  TEXT NOT NULL,
     played_at       TIMESTAMPTZ NOT NULL,
-    first_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (server_id, user_name, item_native_id, played_at)
+    first_seen_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (server_id, user_name, item_native_id, played_at)
 );
 
 CREATE TABLE playlists (
@@ -19,14 +19,14 @@ CREATE TABLE playlists (
     source_updated_at TIMESTAMPTZ,
     first_seen_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    removed_at     TIMESTAMPTZ,
-    PRIMARY KEY (server_id, native_id)
+    removed_at     TIMESTAMPTZ
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE playlist_items (
     server_id           TEXT NOT NULL,
     playlist_native_id  TEXT NOT NULL,
     position            INTEGER NOT NULL,
-    track_native_id     TEXT NOT NULL,
-    PRIMARY KEY (server_id, playlist_native_id, position)
+    track_native_id     TEXT NOT NULL
+    -- key: (server_id, playlist_native_id, position)
 );

@@ -23,12 +23,12 @@ CREATE TABLE playback_decisions (
     duration_s          DOUBLE,
     source_fingerprint  TEXT,                   -- media_files.fingerprint when decided
     probed_from         TEXT,                   -- media_streams or ffprobe
-    decided_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (server_id, file_native_id)
+    decided_at          TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (server_id, file_native_id)
 );
 
 CREATE TABLE hls_assets (
-    asset_id            TEXT PRIMARY KEY,       -- also its folder name and URL prefix
+    asset_id            TEXT,               -- key       -- also its folder name and URL prefix
     server_id           TEXT NOT NULL,
     file_native_id      TEXT NOT NULL,
     item_table          TEXT,
@@ -60,12 +60,12 @@ CREATE TABLE hls_renditions (
     language    TEXT,
     segments    INTEGER,
     duration_s  DOUBLE,
-    size_bytes  BIGINT,
-    PRIMARY KEY (asset_id, name)
+    size_bytes  BIGINT
+    -- key: (asset_id, name)
 );
 
 CREATE TABLE transcode_jobs (
-    job_id          TEXT PRIMARY KEY,
+    job_id          TEXT,               -- key
     server_id       TEXT NOT NULL,
     file_native_id  TEXT NOT NULL,
     item_table      TEXT,

@@ -5,7 +5,7 @@
 -- never stored.
 
 CREATE TABLE watch_sessions (
-    session_id      TEXT PRIMARY KEY,
+    session_id      TEXT,               -- key
     asset_id        TEXT NOT NULL,              -- hls_assets.asset_id
     title           TEXT,
     host            TEXT,                       -- the host member's name, once joined
@@ -35,8 +35,8 @@ CREATE TABLE session_members (
     drift_ms        DOUBLE,                     -- reported by the member's player
     joined_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_seen_at    TIMESTAMPTZ,
-    left_at         TIMESTAMPTZ,
-    PRIMARY KEY (session_id, member_id)
+    left_at         TIMESTAMPTZ
+    -- key: (session_id, member_id)
 );
 
 CREATE TABLE session_events (
@@ -48,6 +48,6 @@ CREATE TABLE session_events (
                                                 -- waiting, resume, refused, ended, restored
     state           TEXT,
     position_s      DOUBLE,
-    detail          TEXT,
-    PRIMARY KEY (session_id, event_no)
+    detail          TEXT
+    -- key: (session_id, event_no)
 );

@@ -16,8 +16,8 @@ CREATE TABLE media_probes (
     error           TEXT,
     probe_seconds   DOUBLE,
     run_id          TEXT,
-    probed_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (server_id, native_id)
+    probed_at       TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (server_id, native_id)
 );
 
 CREATE TABLE media_streams (
@@ -39,8 +39,8 @@ CREATE TABLE media_streams (
     title           TEXT,
     forced          BOOLEAN NOT NULL DEFAULT false,
     is_default      BOOLEAN NOT NULL DEFAULT false,
-    bitrate         BIGINT,
-    PRIMARY KEY (server_id, native_id, stream_index)
+    bitrate         BIGINT
+    -- key: (server_id, native_id, stream_index)
 );
 
 CREATE TABLE identities (
@@ -58,8 +58,8 @@ CREATE TABLE identities (
     decided_by      TEXT NOT NULL DEFAULT 'auto',   -- auto or override
     genres          TEXT[],
     run_id          TEXT,
-    decided_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (entity, server_id, native_id)
+    decided_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (entity, server_id, native_id)
 );
 
 CREATE TABLE identity_candidates (
@@ -75,8 +75,8 @@ CREATE TABLE identity_candidates (
     components      TEXT,                   -- JSON: component -> value (null: unknown)
     why             TEXT,
     run_id          TEXT,
-    scored_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (entity, server_id, native_id, provider, provider_id)
+    scored_at       TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (entity, server_id, native_id, provider, provider_id)
 );
 
 CREATE TABLE identity_overrides (
@@ -86,8 +86,8 @@ CREATE TABLE identity_overrides (
     provider        TEXT NOT NULL,
     provider_id     TEXT,                   -- NULL: "this item has no match"
     note            TEXT,
-    created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (entity, server_id, native_id)
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (entity, server_id, native_id)
 );
 
 CREATE TABLE response_cache (
@@ -96,8 +96,8 @@ CREATE TABLE response_cache (
     status          INTEGER NOT NULL,       -- 200, or 404 (a "not found" is an answer)
     body            TEXT,
     fetched_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    expires_at      TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (service, cache_key)
+    expires_at      TIMESTAMPTZ NOT NULL
+    -- key: (service, cache_key)
 );
 
 CREATE TABLE artwork (
@@ -108,8 +108,8 @@ CREATE TABLE artwork (
     local_path      TEXT,                   -- relative to the data folder
     size_bytes      BIGINT,
     error           TEXT,
-    fetched_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (provider, provider_id, kind)
+    fetched_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (provider, provider_id, kind)
 );
 
 CREATE TABLE writebacks (
@@ -121,12 +121,12 @@ CREATE TABLE writebacks (
     outcome         TEXT NOT NULL,          -- written, unsupported, failed
     detail          TEXT,
     run_id          TEXT,
-    written_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (server_id, entity, native_id, operation)
+    written_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (server_id, entity, native_id, operation)
 );
 
 CREATE TABLE enrichment_runs (
-    run_id          TEXT PRIMARY KEY,
+    run_id          TEXT,               -- key
     status          TEXT NOT NULL,          -- running, succeeded, failed
     flow_run_id     TEXT,
     started_at      TIMESTAMPTZ NOT NULL DEFAULT now(),

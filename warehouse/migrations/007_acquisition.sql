@@ -13,8 +13,8 @@ CREATE MACRO ml_norm(s) AS regexp_replace(
     '[^\p{L}\p{N}]+', '', 'g');
 
 CREATE TABLE wanted_items (
-    wanted_id        TEXT PRIMARY KEY,
-    request_key      TEXT NOT NULL UNIQUE,
+    wanted_id        TEXT,               -- key
+    request_key      TEXT NOT NULL,
     kind             TEXT NOT NULL,          -- track, album, episode, video, file
     query            TEXT,
     url              TEXT,
@@ -36,7 +36,7 @@ CREATE TABLE wanted_items (
 );
 
 CREATE TABLE download_jobs (
-    job_id           TEXT PRIMARY KEY,
+    job_id           TEXT,               -- key
     wanted_id        TEXT NOT NULL,
     state            TEXT NOT NULL,          -- queued, searching, downloading, verifying, imported, failed, cancelled
     source           TEXT,
@@ -64,8 +64,8 @@ CREATE TABLE download_blocklist (
     source         TEXT NOT NULL,
     candidate_key  TEXT NOT NULL,
     reason         TEXT,
-    created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (source, candidate_key)
+    created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
+    -- key: (source, candidate_key)
 );
 
 -- One row per running download of a source; a lease that is not renewed expires, so a
@@ -73,19 +73,19 @@ CREATE TABLE download_blocklist (
 CREATE TABLE download_slots (
     source       TEXT NOT NULL,
     job_id       TEXT NOT NULL,
-    lease_until  TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (source, job_id)
+    lease_until  TIMESTAMPTZ NOT NULL
+    -- key: (source, job_id)
 );
 
 -- Per-source rate state: the earliest time the next request may start.
 CREATE TABLE download_sources (
-    source         TEXT PRIMARY KEY,
+    source         TEXT,               -- key
     next_start_at  TIMESTAMPTZ NOT NULL,
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
 CREATE TABLE podcast_subscriptions (
-    feed_url         TEXT PRIMARY KEY,
+    feed_url         TEXT,               -- key
     title            TEXT,
     active           BOOLEAN NOT NULL DEFAULT true,
     keep_latest      INTEGER NOT NULL DEFAULT 5,   -- episodes queued at the first check
@@ -97,7 +97,7 @@ CREATE TABLE podcast_subscriptions (
 );
 
 CREATE TABLE rip_jobs (
-    rip_id        TEXT PRIMARY KEY,
+    rip_id        TEXT,               -- key
     source_path   TEXT NOT NULL,
     source_key    TEXT NOT NULL,             -- what the watcher saw (path + size + mtime)
     state         TEXT NOT NULL,             -- queued, scanning, encoding, verifying, imported, failed, cancelled

@@ -4,7 +4,7 @@
 -- (flow_run_id, flow_run_url). The flow itself still writes its own rows (sync_runs).
 
 CREATE TABLE jobs (
-    job_id        TEXT PRIMARY KEY,
+    job_id        TEXT,               -- key
     kind          TEXT NOT NULL,              -- what ran, e.g. library-sync
     params        TEXT NOT NULL DEFAULT '{}', -- the flow's parameters, as JSON text
     backend       TEXT NOT NULL,              -- embedded (background process) or prefect

@@ -61,12 +61,13 @@ def finish_job(
     """Close a running job; return False when it was already closed."""
     if status not in FINAL_STATUSES:
         raise ValueError(f"not a final job status: {status}")
-    rows = con.execute(
+    # The row count says whether the guarded update applied (DuckLake has no RETURNING).
+    [(changed,)] = con.execute(
         "UPDATE jobs SET status = ?, exit_code = ?, error = ?, finished_at = now()"
-        " WHERE job_id = ? AND status = 'running' RETURNING job_id",
+        " WHERE job_id = ? AND status = 'running'",
         [status, exit_code, error, job_id],
     ).fetchall()
-    return bool(rows)
+    return int(changed) > 0
 
 
 def get_job(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any] | None:
@@ -111,11 +112,11 @@ def cancel_sync_runs(
         servers: the servers the job synced (None: every server).
         reason: the error text to record.
     """
-    rows = con.execute(
+    [(cancelled,)] = con.execute(
         "UPDATE sync_runs SET status = 'cancelled', error = ?, finished_at = now(),"
         " duration_s = epoch(now()) - epoch(started_at)"
         " WHERE status = 'running' AND started_at >= ?"
-        " AND (? IS NULL OR list_contains(?, server_id)) RETURNING run_id",
+        " AND (? IS NULL OR list_contains(?, server_id))",
         [reason, since, servers, servers],
     ).fetchall()
-    return len(rows)
+    return int(cancelled)

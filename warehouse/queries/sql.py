@@ -1,9 +1,11 @@
 """Ad-hoc SQL on the warehouse, read-only: ``medialake sql`` and the dashboard's SQL
 page.
 
-Two locks on the door: the connection is read-only (``Warehouse.read()``), and every
-statement is checked before any runs, because a read-only DuckDB connection still lets
-``COPY ... TO`` write files, ``ATTACH`` other databases and ``CREATE TEMP`` objects.
+Three locks on the door: the connection is read-only and sandboxed
+(``Warehouse.read(sandbox=True)``: no file, database or network but the lake's own
+files), every statement is checked before any runs (a read-only connection still lets
+``COPY ... TO`` write files, ``ATTACH`` other databases and ``CREATE TEMP`` objects),
+and a statement timeout stops a query that runs too long.
 Allowed: queries (``SELECT``, ``WITH``, ``FROM``, ``VALUES``, ``DESCRIBE``, ``SHOW``,
 ``SUMMARIZE``), ``EXPLAIN`` of a query, and informational ``PRAGMA``s.
 """
@@ -112,7 +114,6 @@ def run_read_only(
     sql: str,
     *,
     max_rows: int | None = None,
-    sandbox: bool = False,
 ) -> list[QueryResult]:
     """Check every statement of ``sql``, then run them in order.
 
@@ -120,12 +121,8 @@ def run_read_only(
         con: a read-only warehouse connection.
         sql: one or more statements.
         max_rows: keep at most this many rows of each result (None: all).
-        sandbox: also turn off DuckDB's access to files and the network for the rest
-            of this connection (the dashboard does; the CLI is the user's own shell).
     """
     statements = read_only_statements(sql)
-    if sandbox:
-        con.execute("SET enable_external_access = false")
     results = []
     for statement in statements:
         table, truncated = _fetch(con, statement, max_rows)

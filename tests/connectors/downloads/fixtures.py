@@ -59,7 +59,7 @@ def media_server(media: Path) -> Iterator[MediaServer]:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     """A fresh, migrated warehouse."""
-    wh = Warehouse(tmp_path / "wh.duckdb", lock_timeout_s=30)
+    wh = Warehouse(tmp_path / "wh.sqlite", lock_timeout_s=30)
     migrate(wh)
     return wh
 

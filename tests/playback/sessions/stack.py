@@ -48,7 +48,7 @@ def make_home(root: Path, seconds: float = 30) -> tuple[Path, str]:
         info, d.decide(info, "video"), specs=(), audio_kbps=[64], segment_s=2
     )
     built = publish.build_asset(source, home / "hls", plan, info.media_duration_s)
-    wh = Warehouse(home / "medialake.duckdb")
+    wh = Warehouse(home / "medialake.sqlite")
     migrate(wh)
     with wh.write() as con:
         hls.publish_asset(

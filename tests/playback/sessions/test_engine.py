@@ -213,7 +213,7 @@ def test_state_is_written_in_batches_and_restored(
 ) -> None:
     import asyncio
 
-    store = SessionStore(Warehouse(tmp_path / "w.duckdb"))
+    store = SessionStore(Warehouse(tmp_path / "w.sqlite"))
     store.prepare()
     session = engine.create("a" * 32, "Film", 30.0)
     host, box = join(engine, session, host=True)

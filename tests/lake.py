@@ -1,0 +1,40 @@
+"""Test helpers for the DuckLake warehouse of a data folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+CATALOG = "medialake.sqlite"
+
+
+def catalog(home: Path) -> Path:
+    """The SQLite catalog of the data folder ``home`` (its default place)."""
+    return home / CATALOG
+
+
+def rows(
+    home: Path, sql: str, params: list[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` on the data folder's warehouse, read-only."""
+    from warehouse.db import Warehouse
+
+    with Warehouse(catalog(home)).read() as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def one(home: Path, sql: str) -> Any:
+    """The first value of the first row of ``sql``."""
+    return rows(home, sql)[0][0]
+
+
+def copy_lake(src_home: Path, dest_home: Path) -> None:
+    """Copy the warehouse (catalog and data files) of one data folder into another."""
+    dest_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(catalog(src_home), catalog(dest_home))
+    files = catalog(src_home).with_suffix(".files")
+    if files.exists():
+        shutil.copytree(files, catalog(dest_home).with_suffix(".files"))
+    if (src_home / "extensions").exists():
+        shutil.copytree(src_home / "extensions", dest_home / "extensions")
