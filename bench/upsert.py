@@ -34,7 +34,7 @@ def tracks(n: int, offset: int = 0) -> pl.DataFrame:
 
 
 def resync(n: int) -> pl.DataFrame:
-    """The next sync of ``tracks(n)``: 99% of it again (every tenth retitled), 1% new."""
+    """The next sync of ``tracks(n)``: 99% of it (every tenth retitled), 1% new."""
     batch = tracks(n - n // 100)
     changed = pl.int_range(0, batch.height, eager=True) % 10 == 0
     batch = batch.with_columns(

@@ -36,8 +36,9 @@ OUTDATED = (
 
 
 def warehouse() -> Warehouse:
-    """The configured warehouse (the one :mod:`warehouse.current` builds)."""
-    return current.warehouse()
+    """The configured warehouse (the one :mod:`warehouse.current` builds); a page
+    never creates it."""
+    return current.warehouse(create=False)
 
 
 def read(fn: Callable[..., T], *args: Any, cached: bool = True) -> T:
@@ -47,7 +48,7 @@ def read(fn: Callable[..., T], *args: Any, cached: bool = True) -> T:
         wh = warehouse()
         if cached:
             key = f"{fn.__module__}.{fn.__qualname__}"
-            return _cached_read(key, args, fn)
+            return _cached_read(wh.location.catalog, key, args, fn)
         return _read(wh, fn, args)
     except WarehouseMissing:
         stop_with(MISSING, "info")
@@ -63,7 +64,9 @@ def _read(wh: Warehouse, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def _cached_read(key: str, args: tuple[Any, ...], _fn: Callable[..., Any]) -> Any:
+def _cached_read(
+    catalog: str, key: str, args: tuple[Any, ...], _fn: Callable[..., Any]
+) -> Any:
     return _read(warehouse(), _fn, args)
 
 

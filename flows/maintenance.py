@@ -23,5 +23,5 @@ def maintain_warehouse() -> dict[str, float]:
 
 @flow(name="warehouse-maintenance", log_prints=True)
 def warehouse_maintenance() -> dict[str, float]:
-    """Keep the warehouse fast: merge small files, expire snapshots, delete old files."""
+    """Keep the warehouse fast: merge files, expire snapshots, delete old files."""
     return maintain_warehouse()

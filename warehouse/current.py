@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from medialake.runtime import settings
-from warehouse.db import Warehouse, WarehouseError, close_all
+from warehouse.db import Warehouse, WarehouseError, WarehouseMissing, close_all
 from warehouse.legacy import lake_is_empty, migrate_legacy_file
 from warehouse.migrate import migrate
 
@@ -39,13 +39,21 @@ def build() -> Warehouse:
     )
 
 
-def warehouse() -> Warehouse:
-    """The configured warehouse, migrated to this schema version once per process."""
+def warehouse(*, create: bool = True) -> Warehouse:
+    """The configured warehouse, migrated to this schema version once per process.
+
+    With ``create=False`` (a page that only shows data) a warehouse that does not
+    exist yet raises :class:`~warehouse.db.WarehouseMissing` instead of being made.
+    """
     global _current
     with _lock:
         if _current is None:
             wh = build()
             fresh = not wh.location.exists()
+            if fresh and not create:
+                raise WarehouseMissing(
+                    "there is no warehouse yet: run 'medialake sync' first"
+                )
             migrate(wh)
             legacy = settings().legacy_warehouse_path
             if legacy.exists() and (fresh or lake_is_empty(wh)):

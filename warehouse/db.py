@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 LAKE = "lake"
 LAKE_RO = "lake_ro"
-EXTENSIONS = ("sqlite", "postgres", "ducklake")
 _DISCONNECTED = (
     "connection",
     "server closed",
@@ -170,7 +169,15 @@ def _libpq(url: str) -> str:
         "user": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password else None,
     }
-    return " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+    return " ".join(
+        f"{k}={_libpq_value(v)}" for k, v in fields.items() if v is not None
+    )
+
+
+def _libpq_value(value: object) -> str:
+    """A value of a libpq key=value string, quoted (a password may hold anything)."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
 
 
 def open_instance(
@@ -190,7 +197,7 @@ def open_instance(
             "extension_directory": str(location.extension_dir),
         }
     )
-    for name in EXTENSIONS:
+    for name in ("postgres" if location.shared else "sqlite", "ducklake"):
         try:
             db.execute(f"LOAD {name}")
         except duckdb.Error:  # not installed in this folder yet: once, from the wheel
@@ -225,7 +232,7 @@ class _WriteLock:
                     f"more than {timeout_s:g} s; try again when it is done"
                 )
             time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, 0.25)
+            delay = min(delay * 2, 0.05)
 
     def _try(self) -> bool:
         if self.location.shared:

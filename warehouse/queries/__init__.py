@@ -39,22 +39,21 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a table or view called ``name`` exists in the main schema."""
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM information_schema.tables"
-            " WHERE table_schema = 'main' AND table_name = ?",
-            [name],
-        )
-    )
+    """Whether a table or view called ``name`` exists in the warehouse."""
+    return bool(columns(con, name))
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The column names of ``table`` in order (empty when it does not exist)."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns"
-        " WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [row[0] for row in rows]
+    """The column names of ``table`` in order (empty when it does not exist).
+
+    Asked of the binder (milliseconds): the catalog listings (``information_schema``)
+    cost a tenth of a second and more on a DuckLake.
+    """
+    import duckdb
+
+    quoted = '"' + table.replace('"', '""') + '"'
+    try:
+        cur = con.execute(f"SELECT * FROM {quoted} LIMIT 0")
+    except duckdb.CatalogException:
+        return []
+    return [d[0] for d in cur.description]

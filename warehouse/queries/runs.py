@@ -77,7 +77,7 @@ def job_tables(con: duckdb.DuckDBPyConnection) -> list[JobTable]:
     """Other issues' job tables present in this warehouse, by name."""
     rows = con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
-        " AND table_type = 'BASE TABLE'"
+        " AND table_catalog = current_database() AND table_type = 'BASE TABLE'"
         " AND (suffix(table_name, '_runs') OR suffix(table_name, '_jobs'))"
         " ORDER BY table_name"
     ).fetchall()

@@ -179,6 +179,8 @@ def schema_objects(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         " CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END AS type,"
         " string_agg(c.column_name, ', ' ORDER BY c.ordinal_position) AS columns"
         " FROM information_schema.tables t JOIN information_schema.columns c"
-        " ON c.table_schema = t.table_schema AND c.table_name = t.table_name"
-        " WHERE t.table_schema = 'main' GROUP BY ALL ORDER BY type DESC, name"
+        " ON c.table_catalog = t.table_catalog AND c.table_schema = t.table_schema"
+        " AND c.table_name = t.table_name"
+        " WHERE t.table_catalog = current_database() AND t.table_schema = 'main'"
+        " GROUP BY ALL ORDER BY type DESC, name"
     ).pl()
