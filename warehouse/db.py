@@ -345,11 +345,18 @@ class _Engine:
         self.lock = _WriteLock(location)
         self.mutex = threading.RLock()
         self._open = threading.Lock()
+        # Idle connections of the instance, by (schema, sandbox): a new one costs
+        # about 10 ms (its USE reads the catalog), a reused one nothing.
+        self._idle: dict[tuple[str, bool], list[duckdb.DuckDBPyConnection]] = {}
 
-    def cursor(
+    def checkout(
         self, schema: str, *, sandbox: bool = False
     ) -> duckdb.DuckDBPyConnection:
+        """A connection to the instance with ``schema`` in use, idle or new."""
         with self._open:
+            idle = self._idle.get((schema, sandbox))
+            if idle:
+                return idle.pop()
             if sandbox:
                 if self.sandbox is None:
                     self.sandbox = open_instance(
@@ -363,10 +370,23 @@ class _Engine:
         con.execute(f"USE {schema}")
         return con
 
+    def checkin(
+        self, con: duckdb.DuckDBPyConnection, schema: str, *, sandbox: bool = False
+    ) -> None:
+        """Give back a connection whose transaction has ended."""
+        with self._open:
+            instance = self.sandbox if sandbox else self.db
+            idle = self._idle.setdefault((schema, sandbox), [])
+            if instance is not None and len(idle) < 8:
+                idle.append(con)
+                return
+        con.close()
+
     def drop(self) -> None:
         """Forget the instances (after a lost catalog connection)."""
         with self._open:
             dbs, self.db, self.sandbox = (self.db, self.sandbox), None, None
+            self._idle.clear()
         for db in dbs:
             if db is not None:
                 with contextlib.suppress(Exception):
@@ -454,9 +474,11 @@ class Warehouse:
                     lost = _disconnected(exc)
                     raise
                 finally:
-                    con.close()
                     if lost:  # only now: closing an instance with a transaction
-                        engine.drop()  # still open on it aborts the process
+                        con.close()  # still open on it aborts the process
+                        engine.drop()
+                    else:
+                        engine.checkin(con, LAKE)
             finally:
                 engine.lock.release()
         finally:
@@ -506,16 +528,19 @@ class Warehouse:
             if timer is not None:
                 timer.cancel()
             _rollback(con)
-            con.close()
-            if lost:  # after the rollback: see write()
-                engine.drop()
+            if lost or expired.is_set():  # after the rollback: see write()
+                con.close()
+                if lost:
+                    engine.drop()
+            else:
+                engine.checkin(con, LAKE_RO, sandbox=sandbox)
 
     def _connect(
         self, engine: _Engine, schema: str, *, sandbox: bool = False
     ) -> duckdb.DuckDBPyConnection:
         for attempt in range(2):
             try:
-                return engine.cursor(schema, sandbox=sandbox)
+                return engine.checkout(schema, sandbox=sandbox)
             except duckdb.Error as exc:
                 if attempt or not _disconnected(exc):
                     raise

@@ -280,7 +280,18 @@ def test_two_workers_share_one_warehouse_and_one_prefect_server(
     finally:
         for process in reversed(processes.values()):
             _stop(process)
-    print(f"phases (s since start): {phases}; ran on: {executed}")
+    labels = {
+        first_sync: "sync 1",
+        second_sync: "sync 2",
+        **{
+            run: f"transcode {n} ({item or 'all'})"
+            for n, (run, item) in enumerate(
+                zip(transcodes, TRANSCODE_ITEMS, strict=True), 1
+            )
+        },
+    }
+    ran_on = {labels[run]: executed.get(run) for run in labels}
+    print(f"seconds since the start: {phases}; ran on: {ran_on}")
 
     states = {i: r.state_name for i, r in flow_runs.items()}
     assert set(states.values()) == {"Completed"}, states

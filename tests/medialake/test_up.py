@@ -1,6 +1,7 @@
 """``medialake up`` end to end: the stack starts, the deployments of prefect.yaml exist,
 a flow triggered from the dashboard's controls runs on the worker and its result is in
-the warehouse, and Ctrl-C leaves no process behind."""
+the warehouse while a user's notebook holds the warehouse open and another runs a slow
+query, and Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
@@ -19,8 +20,38 @@ import pytest
 
 from tests.dashboards.sample_home import MIRROR_ALBUM, write_settings
 from tests.dashboards.test_browser import free_port
+from tests.lake import catalog
+from warehouse.db import Warehouse
+from warehouse.migrate import migrate
 
 pytest_plugins = ["tests.dashboards.filled"]
+
+# A notebook: attaches the warehouse read-only (what `medialake sql --attach` prints),
+# holds one transaction open until told, then counts again.
+NOTEBOOK = """
+import sys, duckdb
+from warehouse.db import Location, attach_script
+con = duckdb.connect()
+con.execute(attach_script(Location.of(sys.argv[1])))
+con.begin()
+print(con.execute("SELECT count(*) FROM sync_runs").fetchone()[0], flush=True)
+sys.stdin.readline()
+con.commit()
+print(con.execute("SELECT count(*) FROM sync_runs").fetchone()[0], flush=True)
+sys.stdin.readline()
+"""
+
+# Another notebook, running slow queries over the warehouse one after the other.
+SLOW_QUERIES = """
+import sys, duckdb
+from warehouse.db import Location, attach_script
+con = duckdb.connect()
+con.execute(attach_script(Location.of(sys.argv[1])))
+print("querying", flush=True)
+while True:
+    con.execute("SELECT count(*) FROM tracks, range(3000000) r"
+                " WHERE hash(r.range + tracks.track_no) % 7 = 1").fetchall()
+"""
 
 START_S = 240
 FLOW_S = 150
@@ -103,6 +134,23 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     home, library = tmp_path / "home", tmp_path / "library"
     shutil.copytree(sample_library.root / MIRROR_ALBUM, library / MIRROR_ALBUM)
     write_settings(home, {"local": library})
+    migrate(Warehouse(catalog(home)))
+    notebook = subprocess.Popen(
+        [sys.executable, "-c", NOTEBOOK, str(catalog(home))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    slow = subprocess.Popen(
+        [sys.executable, "-c", SLOW_QUERIES, str(catalog(home))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert notebook.stdout is not None
+    assert notebook.stdin is not None
+    assert slow.stdout is not None
+    assert notebook.stdout.readline().strip() == "0"
+    assert slow.stdout.readline().strip() == "querying"
     prefect, dash, play = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(MEDIALAKE_HOME=str(home), PREFECT_WORKER_QUERY_SECONDS="1")
@@ -147,12 +195,19 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
         assert _sync_runs(home, job["flow_run_id"]) == [
             ("local", "incremental", "succeeded", tracks)
         ]
+        notebook.stdin.write("\n")  # the notebook's next transaction sees the run
+        notebook.stdin.flush()
+        assert int(notebook.stdout.readline()) >= 1
+        assert slow.poll() is None  # and the slow queries went on all along
         tree = [
             psutil.Process(process.pid),
             *psutil.Process(process.pid).children(True),
         ]
         assert len(tree) >= 4  # up, Prefect server, worker, dashboard (and playback)
     finally:
+        for user in (notebook, slow):
+            user.kill()
+            user.wait()
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         process.wait(timeout=90)
