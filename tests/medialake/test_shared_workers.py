@@ -293,8 +293,12 @@ def test_two_workers_share_one_warehouse_and_one_prefect_server(
     ran_on = {labels[run]: executed.get(run) for run in labels}
     print(f"seconds since the start: {phases}; ran on: {ran_on}")
 
-    states = {i: r.state_name for i, r in flow_runs.items()}
-    assert set(states.values()) == {"Completed"}, states
+    states = {
+        labels[i]: (r.state_name, r.state.message if r.state else None)
+        for i, r in flow_runs.items()
+    }
+    logs = "\n\n".join(f"{n}:\n{outputs[n].text[-6000:]}" for n in WORKERS)
+    assert {s[0] for s in states.values()} == {"Completed"}, f"{states}\n{logs}"
     assert set(executed) == set(flow_runs), executed
     assert set(executed.values()) == set(WORKERS), executed
     # The deployment's concurrency limit (1) held across both machines.

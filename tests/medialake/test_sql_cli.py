@@ -149,3 +149,43 @@ def test_the_real_command_refuses_a_write(home: Path) -> None:
     assert done.returncode == 2
     assert "refused" in done.stderr
     assert _count(home, "SELECT count(*) FROM tracks") > 0
+
+
+def test_attach_prints_sql_a_notebook_can_run(home: Path) -> None:
+    result = runner.invoke(app, ["sql", "--attach"])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect()
+    con.execute(result.stdout)
+    tracks = _count(home, "SELECT count(*) FROM tracks")
+    assert con.execute("SELECT count(*) FROM tracks").fetchone() == (tracks,)
+    with pytest.raises(duckdb.Error, match=r"read-only|read only"):
+        con.execute("DELETE FROM tracks")
+    con.close()
+
+
+def test_files_outside_the_warehouse_are_out_of_reach(home: Path) -> None:
+    result = runner.invoke(app, ["sql", "SELECT * FROM read_text('/etc/passwd')"])
+    assert result.exit_code == 2
+    assert "disabled" in result.output
+    assert "root:" not in result.output
+
+
+def test_a_query_over_the_statement_timeout_is_stopped(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIALAKE_WAREHOUSE_STATEMENT_TIMEOUT_S", "0.5")
+    result = runner.invoke(
+        app, ["sql", "SELECT count(*) FROM range(100000000000) r WHERE hash(r) = 7"]
+    )
+    assert result.exit_code == 2
+    assert "longer than 0.5 s and was stopped" in result.output
+
+
+def test_values_are_not_read_as_terminal_markup(home: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["sql", "SELECT '[link=http://x.test]click[/link] [bold]b[/bold]' AS v"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "[link=http://x.test]click[/link]" in result.output
