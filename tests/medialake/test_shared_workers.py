@@ -38,8 +38,9 @@ START_S = 240
 RUNS_S = 420
 SYNC = "library-sync/library-sync-full"
 TRANSCODE = "transcode/transcode"
-# Overlapping selections: every video is asked for at least twice.
-TRANSCODE_ITEMS = (None, "Video/Movies", "Sample Show", "Night Signals", "Pilot", None)
+# Overlapping selections, in no particular order of execution: every video is asked
+# for three times (two runs ask for every video, the others for one folder each).
+TRANSCODE_ITEMS = (None, "Video/Movies", "Sample Show", "Night Signals", None)
 
 
 def _write_settings(
