@@ -53,7 +53,10 @@ def read(fn: Callable[..., T], *args: Any, cached: bool = True) -> T:
     except WarehouseMissing:
         stop_with(MISSING, "info")
     except WarehouseBusy as exc:
-        stop_with(BUSY.format(detail=str(exc).removeprefix("the warehouse is busy: ")))
+        stop_with(
+            BUSY.format(detail=str(exc).removeprefix("the warehouse is busy: ")),
+            "warning",
+        )
     except duckdb.CatalogException as exc:
         stop_with(OUTDATED.format(detail=str(exc).splitlines()[0]), "warning")
 
