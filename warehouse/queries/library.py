@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from warehouse.queries import frame, records, scalar, table_exists
 
 if TYPE_CHECKING:
     import duckdb
-    import polars as pl
 
 LIST_COLUMNS = (
     "i.server_id, i.item_kind, i.title, i.artist, i.album, i.show_title, i.part,"
@@ -209,16 +210,29 @@ def item_detail(
         "plays": frame}`` or None when the item is not in the library.
     """
     key = {"s": server_id, "n": native_id}
+    # Point lookups go to the base tables first: a DuckLake table has no index, and a
+    # view's join would scan the other side whole.
     found = records(
         con,
-        "SELECT item_kind FROM library_entries WHERE server_id = $s AND native_id = $n",
+        " UNION ALL ".join(
+            f"SELECT '{kind}' AS item_kind, file_native_id FROM {table}"
+            " WHERE server_id = $s AND native_id = $n AND removed_at IS NULL"
+            for kind, table in (
+                ("track", "tracks"),
+                ("movie", "movies"),
+                ("episode", "episodes"),
+            )
+        ),
         key,
     )
     if not found:
         return None
     view = "track_files" if found[0]["item_kind"] == "track" else "video_files"
     item = records(
-        con, f"SELECT * FROM {view} WHERE server_id = $s AND native_id = $n", key
+        con,
+        f"SELECT * FROM {view} WHERE server_id = $s AND native_id = $n"
+        " AND file_native_id IS NOT DISTINCT FROM $f",
+        {**key, "f": found[0]["file_native_id"]},
     )[0]
     file = None
     if item.get("file_native_id"):
@@ -233,10 +247,12 @@ def item_detail(
         if not table_exists(con, table):
             continue
         wanted = item["file_native_id"] if keyed_by == "file" else native_id
-        related[table] = frame(
-            con,
-            f"SELECT * FROM {table} WHERE server_id = $s AND native_id = $n",
-            {"s": server_id, "n": wanted},
+        where = f"FROM {table} WHERE server_id = $s AND native_id = $n"
+        params = {"s": server_id, "n": wanted}
+        # Counting first is cheap; reading every column of a table is not.
+        hits = scalar(con, f"SELECT count(*) {where}", params)
+        related[table] = (
+            frame(con, f"SELECT * {where}", params) if hits else pl.DataFrame()
         )
     plays = frame(
         con,
