@@ -318,6 +318,22 @@ def wh(
     close_all()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_wh(
+    request: pytest.FixtureRequest, empty_lake: Path, tmp_path: Path
+) -> Iterator[Warehouse]:
+    """A fresh, migrated warehouse on each catalog: the embedded SQLite one (a copy of
+    the session's empty lake) and the shared PostgreSQL one."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("wh")
+        return
+    from tests.lake import catalog, copy_lake
+
+    copy_lake(empty_lake, tmp_path / "home")
+    yield Warehouse(catalog(tmp_path / "home"), lock_timeout_s=10)
+    close_all()
+
+
 def query(wh: Warehouse, sql: str) -> list[tuple[object, ...]]:
     with wh.read() as con:
         return con.execute(sql).fetchall()
@@ -404,8 +420,9 @@ def test_racing_writers_never_leave_a_duplicate_key(
 
 
 def test_writers_killed_mid_transaction_lose_no_commit_and_leave_no_duplicate(
-    wh: Warehouse, forker: Forker, tmp_path: Path
+    any_wh: Warehouse, forker: Forker, tmp_path: Path
 ) -> None:
+    wh = any_wh
     kills = 20
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
