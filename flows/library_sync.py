@@ -54,8 +54,13 @@ class SyncFailed(RuntimeError):
 
 
 def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
-    """One server's run: open, plan, read batches concurrently, finish; then plays and
-    playlists where the server has them."""
+    """One server's run, holding the server's sync lock: open, plan, read batches
+    concurrently, finish; then plays and playlists where the server has them."""
+    with t.server_lock(server, mode):
+        return _sync_locked(server, mode)
+
+
+def _sync_locked(server: str, mode: SyncMode) -> dict[str, Any]:
     run_id = t.open_run(server, mode)
     try:
         plan = t.plan(server, run_id, mode, settings().sync.batch_size)

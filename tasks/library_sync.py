@@ -9,6 +9,7 @@ write is an idempotent merge, so re-running the flow is the retry of last resort
 from __future__ import annotations
 
 import uuid
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +22,12 @@ from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
 from warehouse import library, runs
+from warehouse.db import WarehouseBusy
 from warehouse.upsert import frame_from_records
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from connectors.media_servers.records import LibraryBatch
 
 CURSOR_KEY = "incremental_cursor"
@@ -35,6 +39,30 @@ class BatchResult:
 
     seen_ids: set[str] = field(default_factory=set)
     counts: runs.RunCounts = field(default_factory=runs.RunCounts)
+
+
+class SyncRunning(RuntimeError):
+    """Another sync of the server is running (in this process or another machine)."""
+
+
+@contextmanager
+def server_lock(server: str, mode: SyncMode) -> Iterator[None]:
+    """Hold the server's sync lock for the whole run: one sync of a server at a time
+    on every machine, so a ``running`` row the next run finds was truly left by a
+    process that ended. A run refused because another holds it still gets its row
+    (``failed``, naming the holder)."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(warehouse().exclusive(f"sync-{server}"))
+        except WarehouseBusy as exc:
+            reason = str(exc).removeprefix("the warehouse is busy: ")
+            reason = f"another sync of {server} is running: {reason}"
+            run_id = uuid.uuid4().hex
+            with warehouse().write() as con:
+                runs.start_run(con, run_id, server, mode.value, flow_run_id())
+                runs.finish_run(con, run_id, "failed", runs.RunCounts(), error=reason)
+            raise SyncRunning(reason) from None
+        yield
 
 
 @task(name="sync-open-run", cache_policy=NO_CACHE)

@@ -216,10 +216,15 @@ def open_instance(
 
 
 class _WriteLock:
-    """The cross-process, cross-machine write lock of one lake."""
+    """A cross-process, cross-machine lock of one lake: the write lock (``name`` is
+    empty), or a named one (one sync per server)."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, name: str = "") -> None:
         self.location = location
+        self.key = "medialake-warehouse" + (f":{name}" if name else "")
+        self.path = Path(
+            self.location.catalog + (f".{_safe(name)}" if name else "") + ".lock"
+        )
         self._fd: int | None = None
         self._pg: Any = None
 
@@ -237,7 +242,7 @@ class _WriteLock:
     def _try(self) -> bool:
         if self.location.shared:
             return self._try_pg()
-        path = Path(self.location.catalog + ".lock")
+        path = self.path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -265,7 +270,7 @@ class _WriteLock:
                     )
                 row = self._pg.execute(
                     "SELECT pg_try_advisory_lock(hashtext(%s))",
-                    ["medialake-warehouse"],
+                    [self.key],
                 ).fetchone()
                 return bool(row and row[0])
             except psycopg.OperationalError:
@@ -296,9 +301,7 @@ class _WriteLock:
             self._fd = None
         if self._pg is not None:
             try:
-                self._pg.execute(
-                    "SELECT pg_advisory_unlock(hashtext(%s))", ["medialake-warehouse"]
-                )
+                self._pg.execute("SELECT pg_advisory_unlock(hashtext(%s))", [self.key])
             except Exception:
                 self._pg = None  # the session ended: PostgreSQL released the lock
 
@@ -308,8 +311,8 @@ class _WriteLock:
                 row = self._pg.execute(
                     "SELECT a.application_name, a.client_addr FROM pg_locks l"
                     " JOIN pg_stat_activity a USING (pid) WHERE l.locktype ="
-                    " 'advisory' AND l.granted AND l.objid::int ="
-                    " hashtext('medialake-warehouse')"
+                    " 'advisory' AND l.granted AND l.objid::int = hashtext(%s)",
+                    [self.key],
                 ).fetchone()
             except Exception:
                 row = None
@@ -317,10 +320,14 @@ class _WriteLock:
                 return f"{row[0]} (on {row[1] or 'this host'})"
             return "another writer"
         try:
-            text = Path(self.location.catalog + ".lock").read_text().strip()
+            text = self.path.read_text().strip()
         except OSError:
             text = ""
         return text or "another writer"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 def _whoami() -> str:
@@ -483,6 +490,27 @@ class Warehouse:
                 engine.lock.release()
         finally:
             engine.mutex.release()
+
+    @contextmanager
+    def exclusive(self, name: str, timeout_s: float = 0.0) -> Iterator[None]:
+        """Hold the lake's lock called ``name`` (held by one process of every machine
+        at a time, released when the process ends however it ends), for work longer
+        than a transaction, such as one server's sync. Raises :class:`WarehouseBusy`,
+        naming the holder, when it is still held after ``timeout_s``."""
+        lock = _WriteLock(self.location, name)
+        try:
+            lock.acquire(time.monotonic() + timeout_s, timeout_s)
+        except WarehouseBusy as exc:
+            raise WarehouseBusy(
+                str(exc).replace("has been writing", f"has held {name!r}")
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+            if lock._pg is not None:
+                with contextlib.suppress(Exception):
+                    lock._pg.close()
 
     @contextmanager
     def read(

@@ -1,4 +1,4 @@
-"""The library_sync flow end to end: a real folder, Prefect's API, a DuckDB file."""
+"""The library_sync flow end to end: a real folder, Prefect's API, the warehouse."""
 
 from __future__ import annotations
 
@@ -173,3 +173,57 @@ def test_a_run_left_running_by_a_killed_process_is_closed_as_interrupted(
     assert row is not None
     assert row[0] == "failed"
     assert "interrupted" in row[1]
+
+
+HOLD_SYNC_LOCK = """
+import sys
+from warehouse.db import Warehouse
+from warehouse.runs import start_run
+wh = Warehouse(sys.argv[1])
+with wh.exclusive("sync-local"):
+    with wh.write() as con:
+        start_run(con, "held-run", "local", "full")
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_second_sync_of_a_server_is_refused_with_its_row_and_spares_the_first(
+    library: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from flows.library_sync import SyncFailed
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SYNC_LOCK, str(warehouse().path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(
+            SyncFailed, match=rf"another sync of local.*PID {holder.pid}"
+        ):
+            sync("full")
+        with warehouse().read() as con:
+            rows = con.execute(
+                "SELECT run_id, status, error FROM sync_runs ORDER BY started_at"
+            ).fetchall()
+        assert rows[0][:2] == ("held-run", "running")  # not marked interrupted
+        assert rows[1][1] == "failed"
+        assert f"PID {holder.pid}" in rows[1][2]
+    finally:
+        holder.kill()  # the holder dies: its lock goes with it
+        holder.wait()
+    assert sync("full")["status"] == "succeeded"
+    with warehouse().read() as con:
+        held = con.execute(
+            "SELECT status, error FROM sync_runs WHERE run_id = 'held-run'"
+        ).fetchone()
+    assert held is not None
+    assert held[0] == "failed"
+    assert "interrupted" in held[1]
