@@ -38,3 +38,20 @@ def copy_lake(src_home: Path, dest_home: Path) -> None:
         shutil.copytree(files, catalog(dest_home).with_suffix(".files"))
     if (src_home / "extensions").exists():
         shutil.copytree(src_home / "extensions", dest_home / "extensions")
+
+
+# A user's notebook: attaches the warehouse read-only (what `medialake sql --attach`
+# prints), holds one transaction open, prints the row count of the table argv[2], and on
+# each line read from stdin ends its transaction and prints the count again.
+NOTEBOOK = """
+import sys, duckdb
+from warehouse.db import Location, attach_script
+con = duckdb.connect()
+con.execute(attach_script(Location.of(sys.argv[1])))
+con.begin()
+print(con.execute(f"SELECT count(*) FROM {sys.argv[2]}").fetchone()[0], flush=True)
+sys.stdin.readline()
+con.commit()
+print(con.execute(f"SELECT count(*) FROM {sys.argv[2]}").fetchone()[0], flush=True)
+sys.stdin.readline()
+"""

@@ -20,26 +20,11 @@ import pytest
 
 from tests.dashboards.sample_home import MIRROR_ALBUM, write_settings
 from tests.dashboards.test_browser import free_port
-from tests.lake import catalog
+from tests.lake import NOTEBOOK, catalog
 from warehouse.db import Warehouse
 from warehouse.migrate import migrate
 
 pytest_plugins = ["tests.dashboards.filled"]
-
-# A notebook: attaches the warehouse read-only (what `medialake sql --attach` prints),
-# holds one transaction open until told, then counts again.
-NOTEBOOK = """
-import sys, duckdb
-from warehouse.db import Location, attach_script
-con = duckdb.connect()
-con.execute(attach_script(Location.of(sys.argv[1])))
-con.begin()
-print(con.execute("SELECT count(*) FROM sync_runs").fetchone()[0], flush=True)
-sys.stdin.readline()
-con.commit()
-print(con.execute("SELECT count(*) FROM sync_runs").fetchone()[0], flush=True)
-sys.stdin.readline()
-"""
 
 # Another notebook, running slow queries over the warehouse one after the other.
 SLOW_QUERIES = """
@@ -136,7 +121,7 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     write_settings(home, {"local": library})
     migrate(Warehouse(catalog(home)))
     notebook = subprocess.Popen(
-        [sys.executable, "-c", NOTEBOOK, str(catalog(home))],
+        [sys.executable, "-c", NOTEBOOK, str(catalog(home)), "sync_runs"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,5 +1,6 @@
 """The connection policy on DuckLake: one write lock for every writer, readers that
-never wait, a user's own session that stops nobody, timeouts, no duplicate keys."""
+never wait, a user's own session that stops nobody, timeouts (racing and killed writers:
+test_shared.py, on both catalogs)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.lake import NOTEBOOK
 from warehouse.db import (
     QueryTimeout,
     Warehouse,
@@ -27,19 +29,6 @@ with Warehouse(sys.argv[1]).write() as con:
     con.execute("INSERT INTO servers (server_id, kind) VALUES ('held', 'filesystem')")
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
-"""
-
-NOTEBOOK = """
-import sys, time, duckdb
-from warehouse.db import Location, attach_script
-con = duckdb.connect()
-con.execute(attach_script(Location.of(sys.argv[1])))
-con.begin()
-print(con.execute("SELECT count(*) FROM servers").fetchone()[0], flush=True)
-sys.stdin.readline()
-con.commit()
-print(con.execute("SELECT count(*) FROM servers").fetchone()[0], flush=True)
-sys.stdin.readline()
 """
 
 
@@ -120,7 +109,7 @@ def test_a_lock_held_too_long_names_the_process_that_holds_it(wh: Warehouse) -> 
 def test_a_notebook_holding_the_lake_stops_nobody_and_sees_new_rows(
     wh: Warehouse,
 ) -> None:
-    notebook = start(NOTEBOOK, str(wh.path))
+    notebook = start(NOTEBOOK, str(wh.path), "servers")
     assert notebook.stdin is not None
     assert notebook.stdout is not None
     try:
@@ -177,35 +166,3 @@ def test_reading_a_missing_warehouse_says_what_to_do(tmp_path: Path) -> None:
         Warehouse(tmp_path / "none.sqlite").read(),
     ):
         pass
-
-
-RACER = """
-import sys
-import polars as pl
-from warehouse.db import Warehouse
-from warehouse.upsert import merge_frame
-wh = Warehouse(sys.argv[1], lock_timeout_s=60)
-for batch in range(int(sys.argv[2])):
-    keys = [f"t{(batch * 7 + i) % 50}" for i in range(20)]
-    frame = pl.DataFrame({"server_id": ["s"] * 20, "native_id": keys,
-                          "title": [f"{sys.argv[3]}-{batch}"] * 20})
-    with wh.write() as con:
-        merge_frame(con, "tracks", frame)
-print("done", flush=True)
-"""
-
-
-def test_racing_writers_never_leave_a_duplicate_key(wh: Warehouse) -> None:
-    racers = [start(RACER, str(wh.path), "15", name) for name in ("a", "b", "c")]
-    for racer in racers:
-        out, _ = racer.communicate(timeout=120)
-        assert out.strip() == "done"
-    assert count(wh, "SELECT count(*) FROM tracks") == 50
-    assert (
-        count(
-            wh,
-            "SELECT count(*) FROM (SELECT native_id FROM tracks"
-            " GROUP BY ALL HAVING count(*) > 1)",
-        )
-        == 0
-    )
