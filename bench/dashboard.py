@@ -131,7 +131,7 @@ def pages(runs_: int) -> None:
     at.run()
     rss = 0.0
     for name in ("overview", "library", "jobs", "analytics", "sql"):
-        at.switch_page(f"pages/{name}.py")
+        at.switch_page(f"screens/{name}.py")
         seconds = []
         for _ in range(runs_):
             data.clear_cache()

@@ -1,6 +1,9 @@
-"""The medialake dashboard: ``medialake dashboard`` runs ``streamlit run`` on this file.
+"""The medialake dashboard's pages (served by :mod:`dashboards.server`).
 
-One page per module under ``pages/``; shared helpers live in :mod:`dashboards.data`.
+One page per module under ``screens/`` (not ``pages/``: Streamlit would serve a
+folder of that name as pages of their own, outside this script and its sign-in
+check); shared helpers live in :mod:`dashboards.data`. Every run checks who is signed in (:mod:`dashboards.auth`); the pages follow the role:
+admins get everything, members browse (no SQL page, no job controls).
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).with_name("pages")
+from dashboards.auth import require_user, sidebar
+
+PAGES = Path(__file__).with_name("screens")
 
 
 def main() -> None:
@@ -17,6 +22,9 @@ def main() -> None:
     st.set_page_config(
         page_title="medialake", page_icon=":material/movie:", layout="wide"
     )
+    user = require_user()
+    sidebar(user)
+    admin_only = {"jobs", "sql"}
     pages = [
         st.Page(
             PAGES / "overview.py",
@@ -52,7 +60,8 @@ def main() -> None:
             url_path="sessions",
         ),
     ]
-    st.navigation(pages).run()
+    allowed = [p for p in pages if user.is_admin or p.url_path not in admin_only]
+    st.navigation(allowed).run()
 
 
 main()

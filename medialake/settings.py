@@ -238,19 +238,40 @@ class PlaybackSettings(_Section):
     """The playback service: where it listens, token lifetime and its signing key.
 
     The key comes from ``MEDIALAKE_PLAYBACK_SECRET`` (at least 32 characters) or, when
-    unset, is generated once into ``<home>/playback.key`` (mode 0600).
+    unset, is generated once into ``<home>/playback.key`` (mode 0600); replacing it
+    revokes every token. A player link lasts ``token_ttl_s``; the URIs inside a
+    playlist last for one viewing (the title's length plus ``token_ttl_s``, never past
+    ``max_viewing_hours`` from the first link), so players that never renew (VLC, TVs,
+    Cast) play to the end. ``cors_origins`` lists the web origins whose players may
+    fetch the HLS routes. At most ``max_connections`` at once; a client has
+    ``header_timeout_s`` to send its request headers.
     """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
-    token_ttl_s: int = Field(default=300, ge=30, le=3600)
+    token_ttl_s: int = Field(default=300, ge=5, le=3600)
     public_url: str | None = None
     secret: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    max_viewing_hours: float = Field(default=12.0, gt=0, le=72)
+    max_connections: int = Field(default=200, ge=1, le=100_000)
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("secret", mode="before")
     @classmethod
     def _secret_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
+
+
+class AuthSettings(_Section):
+    """Sign-in: how long a session lasts, and whether cookies need TLS.
+
+    ``secure_cookies`` defaults to on when ``playback.public_url`` is an https URL
+    (medialake behind a TLS reverse proxy), which also turns on HSTS.
+    """
+
+    session_ttl_hours: float = Field(default=168.0, gt=0, le=24 * 366)
+    secure_cookies: bool | None = None
 
 
 class SessionsSettings(_Section):
@@ -299,6 +320,7 @@ class Settings(_Section):
     transcode: TranscodeSettings = TranscodeSettings()
     playback: PlaybackSettings = PlaybackSettings()
     sessions: SessionsSettings = SessionsSettings()
+    auth: AuthSettings = AuthSettings()
     dashboard: DashboardSettings = DashboardSettings()
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()

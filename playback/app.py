@@ -2,20 +2,29 @@
 
 Routes:
 
-- ``GET /health``: no token; says the service is up.
-- ``GET /watch/{asset}?t=TOKEN``: the player page; ``/watch/{asset}/hls.min.js``.
-- ``GET /hls/{asset}/{path}?t=TOKEN``: playlists (rewritten so every URI carries the
-  token) and segments, strictly inside the asset's folder (:mod:`playback.paths`).
-- ``POST /renew/{asset}?t=TOKEN``: a fresh token while the current one is valid.
+- ``GET /health``: no sign-in; says the service is up.
+- ``GET /login``, ``POST /logout``, ``/setup``: :mod:`playback.auth`.
+- ``GET /``: what the signed-in member may play.
+- ``GET /watch/{asset}``: the player page, for a signed-in member or a guest holding
+  a pass for that title (from a watch-session invite); anyone else is sent to the
+  sign-in page. ``/watch/{asset}/hls.min.js?t=TOKEN``.
+- ``GET /hls/{asset}/{path}?t=TOKEN``: playlists (rewritten so every URI carries a
+  token that lasts for the viewing, so players that never renew play to the end) and
+  segments, strictly inside the asset's folder (:mod:`playback.paths`). Other web
+  origins listed in ``playback.cors_origins`` may fetch them (CORS).
+- ``POST /renew/{asset}?t=TOKEN``: a fresh token while the current one is valid, never
+  past the viewing's limit.
 
 A bad path answers 404 before the token is looked at (and without touching the disk); a
-missing, forged, expired or other-asset token answers 403. Every response carries
-``Referrer-Policy: no-referrer``. The access log (``medialake.playback.access``) records
-method, path, status and time, never the query string that holds the token.
+missing, forged, expired, revoked or other-asset token answers 403. Every response
+carries the security headers of :class:`SecurityAndAccessLog`. The access log
+(``medialake.playback.access``) records method, path, status and time, never the query
+string that holds the token.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import secrets
 import time
@@ -28,11 +37,12 @@ from starlette.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
+    RedirectResponse,
     Response,
 )
 from starlette.routing import Route
 
-from playback import paths, player, tokens
+from playback import auth, paths, player, tokens
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -42,12 +52,20 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from warehouse.accounts import User
+
 access_log = logging.getLogger("medialake.playback.access")
 MAX_PLAYLIST_BYTES = 4 * 2**20
 _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
 ]
+_DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# Streamlit's own page needs its scripts, styles and socket: only framing, plugins and
+# the base URL are locked there.
+APP_CSP = b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +76,11 @@ class PlaybackConfig:
     key: bytes
     token_ttl_s: int = 300
     title_of: Callable[[str], str | None] | None = None
+    accounts: auth.Accounts | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_viewing_s: float = 12 * 3600
+    duration_of: Callable[[str], float | None] | None = None
+    titles: Callable[[], list[tuple[str, str]]] | None = None
 
 
 def _not_found() -> Response:
@@ -75,14 +98,72 @@ class PlaybackApp:
         self.config = config
         self.hls_js = player.load_hls_js()
 
-    def _token_error(self, asset_id: str, token: str | None) -> Response | None:
+    def _checked(self, asset_id: str, token: str | None) -> tokens.Token | Response:
+        """The valid token, or the 403 that says why not."""
         try:
-            tokens.verify(self.config.key, asset_id, token)
+            found = tokens.verify(self.config.key, asset_id, token)
         except tokens.TokenExpired:
-            return _forbidden("token expired")
+            return _forbidden("token expired: open the title again")
         except tokens.TokenInvalid:
             return _forbidden("invalid token")
-        return None
+        accounts = self.config.accounts
+        if accounts is not None and not accounts.sid_alive(found.sid):
+            return _forbidden("this sign-in has ended: sign in again")
+        return found
+
+    def _token_error(self, asset_id: str, token: str | None) -> Response | None:
+        checked = self._checked(asset_id, token)
+        return checked if not isinstance(checked, tokens.Token) else None
+
+    def _viewing_token(self, asset_id: str, token: tokens.Token) -> str:
+        """A token for the URIs of a playlist: the title's length plus the link
+        lifetime, within the viewing's limit."""
+        length = self.config.duration_of(asset_id) if self.config.duration_of else None
+        ttl = self.config.token_ttl_s + 1.5 * (length or 0)
+        try:
+            return tokens.issue(
+                self.config.key,
+                asset_id,
+                max(ttl, token.expires - time.time()),
+                start=token.start,
+                sid=token.sid,
+                max_viewing_s=self.config.max_viewing_s,
+            ).value
+        except tokens.TokenExpired:
+            return token.value
+
+    def viewer(self, request: Request, asset_id: str | None) -> tuple[str, User | None]:
+        """Who opens a page: ``("member", user)``, ``("guest", None)`` (a pass for
+        ``asset_id``) or ``("", None)`` (nobody)."""
+        accounts = self.config.accounts
+        if accounts is None:
+            return "", None
+        user = accounts.user(request.cookies.get(auth.COOKIE))
+        if user is not None and user.may("play"):
+            return "member", user
+        if asset_id is not None and auth.holds_guest_pass(
+            request, self.config.key, asset_id
+        ):
+            return "guest", None
+        return "", None
+
+    async def index(self, request: Request) -> Response:
+        """What the signed-in member may play."""
+        _who, user = self.viewer(request, None)
+        if user is None:
+            return RedirectResponse(auth.login_url(request.scope), status_code=303)
+        found = self.config.titles() if self.config.titles else []
+        items = "".join(
+            f'<li><a href="/watch/{html.escape(asset)}">{html.escape(title)}</a></li>'
+            for asset, title in found
+            if paths.ASSET_ID.match(asset)
+        )
+        body = (
+            f"<p>Signed in as <b>{html.escape(user.username)}</b> ({user.role}).</p>"
+            + (f"<ul>{items}</ul>" if items else "<p>Nothing to play yet.</p>")
+            + '<form method="post" action="/logout"><button>Sign out</button></form>'
+        )
+        return auth.page("medialake", "Play", body)
 
     async def health(self, request: Request) -> Response:
         """Liveness: no token needed, nothing about assets revealed."""
@@ -94,10 +175,13 @@ class PlaybackApp:
         if split is None:
             return _not_found()
         asset_id, parts = split
-        token = request.query_params.get("t")
-        refused = self._token_error(asset_id, token)
-        if refused is not None:
-            return refused
+        cors = self._cors(request)
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=cors)
+        checked = self._checked(asset_id, request.query_params.get("t"))
+        if not isinstance(checked, tokens.Token):
+            checked.headers.update(cors)
+            return checked
         found = paths.resolve(self.config.assets_root, asset_id, parts)
         if found is None:
             return _not_found()
@@ -106,26 +190,53 @@ class PlaybackApp:
             with open(found, "rb") as fh:
                 text = fh.read(MAX_PLAYLIST_BYTES).decode("utf-8", "replace")
             return Response(
-                player.rewrite_playlist(text, str(token)),
+                player.rewrite_playlist(text, self._viewing_token(asset_id, checked)),
                 media_type=kind,
-                headers={"cache-control": "no-store"},
+                headers={"cache-control": "no-store", **cors},
             )
         return FileResponse(
-            found, media_type=kind, headers={"cache-control": "private, max-age=300"}
+            found,
+            media_type=kind,
+            headers={"cache-control": "private, max-age=300", **cors},
         )
+
+    def _cors(self, request: Request) -> dict[str, str]:
+        """CORS headers for an origin listed in ``playback.cors_origins``."""
+        origin = request.headers.get("origin")
+        if not origin or origin not in self.config.cors_origins:
+            return {"vary": "origin"} if self.config.cors_origins else {}
+        return {
+            "access-control-allow-origin": origin,
+            "access-control-allow-methods": "GET, OPTIONS",
+            "access-control-allow-headers": "range",
+            "access-control-expose-headers": "content-length, content-range",
+            "access-control-max-age": "600",
+            "vary": "origin",
+        }
 
     async def watch(self, request: Request) -> Response:
         """The player page of one asset."""
         asset_id = request.path_params["asset_id"]
         if not paths.ASSET_ID.match(asset_id):
             return _not_found()
-        token = request.query_params.get("t")
-        refused = self._token_error(asset_id, token)
-        if refused is not None:
-            return refused
+        who, user = self.viewer(request, asset_id)
+        if not who:
+            return RedirectResponse(auth.login_url(request.scope), status_code=303)
         if paths.resolve(self.config.assets_root, asset_id, ["master.m3u8"]) is None:
             return _not_found()
-        fresh = tokens.issue(self.config.key, asset_id, self.config.token_ttl_s)
+        accounts = self.config.accounts
+        sid = (
+            accounts.sid_of(request.cookies.get(auth.COOKIE))
+            if accounts and user
+            else tokens.NO_SESSION
+        )
+        fresh = tokens.issue(
+            self.config.key,
+            asset_id,
+            self.config.token_ttl_s,
+            sid=sid,
+            max_viewing_s=self.config.max_viewing_s,
+        )
         title = self.config.title_of(asset_id) if self.config.title_of else None
         nonce = secrets.token_urlsafe(16)
         page = player.player_page(
@@ -162,10 +273,20 @@ class PlaybackApp:
         asset_id = request.path_params["asset_id"]
         if not paths.ASSET_ID.match(asset_id):
             return _not_found()
-        refused = self._token_error(asset_id, request.query_params.get("t"))
-        if refused is not None:
-            return refused
-        fresh = tokens.issue(self.config.key, asset_id, self.config.token_ttl_s)
+        checked = self._checked(asset_id, request.query_params.get("t"))
+        if not isinstance(checked, tokens.Token):
+            return checked
+        try:
+            fresh = tokens.issue(
+                self.config.key,
+                asset_id,
+                self.config.token_ttl_s,
+                start=checked.start,
+                sid=checked.sid,
+                max_viewing_s=self.config.max_viewing_s,
+            )
+        except tokens.TokenExpired as exc:
+            return _forbidden(f"{exc}: open the title again")
         return JSONResponse(
             {"token": fresh.value, "expires": fresh.expires},
             headers={"cache-control": "no-store"},
@@ -173,10 +294,16 @@ class PlaybackApp:
 
 
 class SecurityAndAccessLog:
-    """ASGI middleware: security headers on every response; a token-free access log."""
+    """ASGI middleware: security headers on every response (no-referrer, nosniff, no
+    framing, a deny-all CSP where the page sets none, HSTS behind TLS); a token-free
+    access log."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, tls: bool = False, csp: bytes = _DEFAULT_CSP
+    ) -> None:
         self.app = app
+        self.extra = [_HSTS] if tls else []
+        self.csp = csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -193,7 +320,9 @@ class SecurityAndAccessLog:
                     for h in message.get("headers", [])
                     if h[0].lower() not in {k for k, _ in _SECURITY_HEADERS}
                 ]
-                message["headers"] = headers + _SECURITY_HEADERS
+                if not any(h[0].lower() == b"content-security-policy" for h in headers):
+                    headers.append((b"content-security-policy", self.csp))
+                message["headers"] = headers + _SECURITY_HEADERS + self.extra
             await send(message)
 
         try:
@@ -217,14 +346,20 @@ def _loggable_path(scope: Scope) -> str:
 def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -> Any:
     """The ASGI app; ``extra_routes`` lets other features (watch sessions) join it."""
     handlers = PlaybackApp(config)
+    sign_in = (
+        auth.AuthPages(config.accounts).routes() if config.accounts is not None else []
+    )
     routes: list[BaseRoute] = [
+        Route("/", handlers.index, methods=["GET"]),
+        *sign_in,
         Route("/health", handlers.health, methods=["GET"]),
         Route("/watch/{asset_id}", handlers.watch, methods=["GET"]),
         Route("/watch/{asset_id}/hls.min.js", handlers.hls_js_file, methods=["GET"]),
-        Route("/hls/{rest:path}", handlers.hls, methods=["GET"]),
+        Route("/hls/{rest:path}", handlers.hls, methods=["GET", "OPTIONS"]),
         Route("/renew/{asset_id}", handlers.renew, methods=["POST"]),
         *extra_routes,
     ]
     app = Starlette(routes=routes)
     app.state.playback = handlers
-    return SecurityAndAccessLog(app)
+    tls = bool(config.accounts is not None and config.accounts.secure)
+    return SecurityAndAccessLog(app, tls=tls)

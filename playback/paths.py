@@ -78,3 +78,30 @@ def resolve(root: Path, asset_id: str, parts: list[str]) -> str | None:
     if os.path.commonpath([folder, target]) != folder or target == folder:
         return None
     return target if os.path.isfile(target) else None
+
+
+MAX_PLAYLIST_BYTES = 4 * 2**20
+
+
+def _extinf_total(path: str) -> tuple[float, list[str]]:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = [line.strip() for line in fh.read(MAX_PLAYLIST_BYTES).splitlines()]
+    total = sum(
+        float(line[8:].split(",")[0] or 0)
+        for line in lines
+        if line.startswith("#EXTINF:")
+    )
+    return total, [line for line in lines if line and not line.startswith("#")]
+
+
+def asset_duration(root: Path, asset_id: str) -> float | None:
+    """The asset's length from its playlists on disk (sum of a variant's
+    ``#EXTINF``), or None."""
+    master = resolve(root, asset_id, ["master.m3u8"])
+    if master is None:
+        return None
+    total, uris = _extinf_total(master)
+    if total <= 0 and uris:
+        variant = resolve(root, asset_id, uris[0].split("?")[0].split("/"))
+        total = _extinf_total(variant)[0] if variant else 0.0
+    return round(total, 3) if total > 0 else None

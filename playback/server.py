@@ -12,9 +12,13 @@ import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from playback import paths
 from playback.app import PlaybackConfig, create_app
+from playback.auth import Accounts
+from playback.limits import header_deadline_protocol
 from playback.tokens import issue, load_key
 from warehouse import hls
+from warehouse import sessions as session_tables
 from warehouse.current import warehouse
 from warehouse.db import WarehouseError
 
@@ -35,11 +39,45 @@ def config_from_settings(settings: Settings) -> PlaybackConfig:
             return None
         return str(asset["title"]) if asset and asset.get("title") else None
 
+    @lru_cache(maxsize=1024)
+    def duration_of(asset_id: str) -> float | None:
+        try:
+            return paths.asset_duration(settings.assets_path, asset_id)
+        except (OSError, ValueError):
+            return None
+
+    def titles() -> list[tuple[str, str]]:
+        with wh.read() as con:
+            found = session_tables.playable_assets(con)
+        return [(str(a["asset_id"]), str(a["title"])) for a in found]
+
     return PlaybackConfig(
         assets_root=settings.assets_path,
         key=load_key(settings),
         token_ttl_s=settings.playback.token_ttl_s,
         title_of=title_of,
+        accounts=accounts_from_settings(settings),
+        cors_origins=tuple(o.rstrip("/") for o in settings.playback.cors_origins),
+        max_viewing_s=settings.playback.max_viewing_hours * 3600,
+        duration_of=duration_of,
+        titles=titles,
+    )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies need TLS (and HSTS is sent) behind an https public URL, or when set."""
+    if settings.auth.secure_cookies is not None:
+        return settings.auth.secure_cookies
+    return (settings.playback.public_url or "").startswith("https://")
+
+
+def accounts_from_settings(settings: Settings) -> Accounts:
+    """The sign-in rules of this installation (the service and the dashboard)."""
+    return Accounts(
+        warehouse=warehouse(),
+        home=settings.home,
+        session_ttl_s=int(settings.auth.session_ttl_hours * 3600),
+        secure=secure_cookies(settings),
     )
 
 
@@ -77,10 +115,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     playback = config_from_settings(settings)
     sessions = SessionService.from_settings(settings, playback)
     app = sessions.wrap(create_app(playback, extra_routes=sessions.routes()))
+    notice = playback.accounts.setup_notice(base_url(settings)) if playback.accounts else None
+    if notice:
+        print(f"playback: {notice}", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         app,
         host=host or settings.playback.host,
         port=port or settings.playback.port,
+        http=header_deadline_protocol(settings.playback.header_timeout_s),
+        limit_concurrency=settings.playback.max_connections,
+        timeout_keep_alive=5,
         access_log=False,
         server_header=False,
         proxy_headers=False,

@@ -49,7 +49,7 @@ def dashboard_command(host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line of the dashboard (headless, no telemetry)."""
     import dashboards
 
-    app = Path(dashboards.__file__).with_name("app.py")
+    app = Path(dashboards.__file__).with_name("server.py")
     options = {**STREAMLIT_OPTIONS, "server.address": host, "server.port": str(port)}
     flags = [part for key, value in options.items() for part in (f"--{key}", value)]
     return [sys.executable, "-m", "streamlit", "run", str(app), *flags]

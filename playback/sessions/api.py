@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from playback import paths, tokens
+from playback import auth, paths
 from playback.sessions import keys
 from playback.sessions.contracts import Refused
 
@@ -171,11 +171,17 @@ class SessionsApi:
         session = self.engine.live(sid)
         if not valid or session is None:
             return _error(403, "invalid-invite", "this invite is not valid")
-        ttl = self.service.playback.token_ttl_s
-        token = tokens.issue(self.key, session.asset_id, ttl)
-        return JSONResponse(
-            {"watch": f"/watch/{session.asset_id}?t={token.value}"}, headers=_NO_STORE
+        response = JSONResponse(
+            {"watch": f"/watch/{session.asset_id}"}, headers=_NO_STORE
         )
+        accounts = self.service.playback.accounts
+        auth.give_guest_pass(
+            response,
+            self.key,
+            session.asset_id,
+            secure=bool(accounts and accounts.secure),
+        )
+        return response
 
     async def join_page(self, request: Request) -> Response:
         """The page behind a join link (identical for every session id)."""

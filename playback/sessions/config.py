@@ -42,6 +42,7 @@ class SessionConfig:
     max_members: int = 32
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     public_url: str | None = None
+    own_origins: tuple[str, ...] = field(default_factory=tuple)
 
     def client(self) -> dict[str, Any]:
         """The thresholds the player's sync script applies."""
@@ -65,4 +66,20 @@ def from_settings(settings: Settings) -> SessionConfig:
     section["allowed_origins"] = tuple(section.get("allowed_origins") or ())
     known = set(SessionConfig.__dataclass_fields__)
     values = {k: v for k, v in section.items() if k in known}
-    return SessionConfig(**values, public_url=settings.playback.public_url)
+    return SessionConfig(
+        **values,
+        public_url=settings.playback.public_url,
+        own_origins=own_origins(settings.playback.host, settings.playback.port),
+    )
+
+
+def own_origins(host: str, port: int) -> tuple[str, ...]:
+    """The origins of the service's own pages, from where it listens (never from a
+    request's ``Host`` header, which the client chooses). A service listening on
+    every address is reached by name: set ``playback.public_url`` for it."""
+    names = {host}
+    if host in ("0.0.0.0", "::", "127.0.0.1", "localhost", "::1"):
+        names = {"127.0.0.1", "localhost", "[::1]"}
+    elif ":" in host:
+        names = {f"[{host}]"}
+    return tuple(sorted(f"http://{name}:{port}" for name in names))

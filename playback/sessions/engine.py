@@ -157,7 +157,10 @@ class SyncEngine:
         session = self.live(sid)
         if not valid or session is None:
             raise Refused("invalid-invite", "this invite is not valid")
-        member = self._returning(session, message) or self._admit(session, message)
+        member = self._returning(session, message)
+        if member is not None and member.left_at is not None:
+            self._make_room(session, member)
+        member = member or self._admit(session, message)
         link = (sid, member.member_id)
         previous = self.outboxes.get(link)
         if previous is not None and previous is not outbox:
@@ -181,12 +184,35 @@ class SyncEngine:
         valid = keys.matches(expected, message.get("key"))
         return session.members[member_id] if valid else None
 
-    def _admit(self, session: Session, message: dict[str, Any]) -> Member:
-        if len(session.members) >= self.config.max_members:
+    def _seated(self, session: Session, now: float) -> list[Member]:
+        """Members holding a seat: connected, or gone less than ``join_timeout_s``
+        ago without saying ``leave`` (a reload or a network blip keeps the seat)."""
+        grace = self.config.join_timeout_s
+        return [
+            m
+            for m in session.members.values()
+            if m.left_at is None
+            and (m.connected or now - (m.last_seen or m.joined_at) < grace)
+        ]
+
+    def _make_room(self, session: Session, joining: Member | None = None) -> None:
+        """Refuse a guest when every seat is held; a seat whose member is gone is
+        freed (the member must join again)."""
+        now = self.clock()
+        seated = [m for m in self._seated(session, now) if m is not joining]
+        if len(seated) >= self.config.max_members:
             raise Refused("full", "this session is full")
+        for member in session.members.values():
+            if member not in seated and member.left_at is None and not member.connected:
+                member.left_at = now  # its seat is free: it has to join again
+                self.pending.members.add((session.session_id, member.member_id))
+
+    def _admit(self, session: Session, message: dict[str, Any]) -> Member:
         is_host = keys.matches(
             keys.host_key(self.key, session.session_id), message.get("host")
         )
+        if not is_host:  # the host always gets in: guests cannot lock it out
+            self._make_room(session)
         number = len(session.members) + 1
         member = Member(
             member_id=keys.new_member_id(),

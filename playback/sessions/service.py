@@ -28,7 +28,6 @@ from warehouse.db import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,31 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("medialake.playback.sessions")
 TICK_S = 0.25
 STOP_WAIT_S = 35.0
-MAX_PLAYLIST_BYTES = 4 * 2**20
-
-
-def _extinf_total(path: str) -> tuple[float, list[str]]:
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        lines = [line.strip() for line in fh.read(MAX_PLAYLIST_BYTES).splitlines()]
-    total = sum(
-        float(line[8:].split(",")[0] or 0)
-        for line in lines
-        if line.startswith("#EXTINF:")
-    )
-    return total, [line for line in lines if line and not line.startswith("#")]
-
-
-def asset_duration(root: Path, asset_id: str) -> float | None:
-    """The asset's length from its playlists on disk (sum of a variant's
-    ``#EXTINF``), or None."""
-    master = paths.resolve(root, asset_id, ["master.m3u8"])
-    if master is None:
-        return None
-    total, uris = _extinf_total(master)
-    if total <= 0 and uris:
-        variant = paths.resolve(root, asset_id, uris[0].split("?")[0].split("/"))
-        total = _extinf_total(variant)[0] if variant else 0.0
-    return round(total, 3) if total > 0 else None
 
 
 class SessionService:
@@ -107,7 +81,7 @@ class SessionService:
         """The asset's length in seconds, read once from its playlists."""
         if asset_id not in self._durations:
             try:
-                found = asset_duration(self.playback.assets_root, asset_id)
+                found = paths.asset_duration(self.playback.assets_root, asset_id)
             except (OSError, ValueError):
                 found = None
             self._durations[asset_id] = found

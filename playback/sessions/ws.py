@@ -45,13 +45,12 @@ def _origin(url: str) -> str:
 
 
 def origin_allowed(websocket: WebSocket, config: SessionConfig) -> bool:
-    """The ``Origin`` is this service's own page, its public URL, or an allowed one."""
+    """The ``Origin`` is this service's own page (where it listens, or its public
+    URL) or an allowed one; the request's ``Host`` header is not trusted."""
     origin = websocket.headers.get("origin")
     if not origin:
         return False
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    allowed = {f"{scheme}://{websocket.headers.get('host', '')}".lower()}
-    allowed |= {_origin(o) for o in config.allowed_origins}
+    allowed = {_origin(o) for o in (*config.own_origins, *config.allowed_origins)}
     if config.public_url:
         allowed.add(_origin(config.public_url))
     return _origin(origin) in allowed

@@ -34,7 +34,7 @@ def page(name: str | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     if name:
-        at.switch_page(f"pages/{name}.py")
+        at.switch_page(f"screens/{name}.py")
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

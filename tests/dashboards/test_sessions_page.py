@@ -52,7 +52,7 @@ def service(
 def page() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.run()
-    at.switch_page("pages/sessions.py")
+    at.switch_page("screens/sessions.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
