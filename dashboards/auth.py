@@ -20,7 +20,8 @@ SIGNED_OUT = "You are signed out (or your session ended). Sign in again to go on
 
 def session_cookie() -> str | None:
     """This browser's session cookie, as Streamlit received it."""
-    return st.context.cookies.get(COOKIE)
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) else None
 
 
 def current_user() -> User | None:

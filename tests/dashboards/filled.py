@@ -35,3 +35,28 @@ def use_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], Path]
 
     yield use
     reset()
+
+
+def become(monkeypatch: pytest.MonkeyPatch, role: str = "admin") -> str:
+    """A new user of ``role`` in this process's warehouse, signed in for the pages a
+    test runs with AppTest (which cannot send a cookie: the cookie lookup returns the
+    new session's cookie, which is then checked against the warehouse as usual)."""
+    import secrets
+
+    import dashboards.auth
+    from warehouse import accounts
+    from warehouse.current import warehouse
+
+    name = f"{role}-{secrets.token_hex(3)}"
+    accounts.add_user(warehouse(), name, "a long password", role)
+    signed = accounts.sign_in(
+        warehouse(), name, "a long password", roles=accounts.ROLES
+    )
+    monkeypatch.setattr(dashboards.auth, "session_cookie", lambda: signed.cookie)
+    return name
+
+
+@pytest.fixture
+def sign_in(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """``sign_in(role)``: :func:`become` for this test."""
+    return lambda role="admin": become(monkeypatch, role)

@@ -22,8 +22,10 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
 @pytest.fixture
-def home(filled_home, tmp_path: Path, use_home) -> Path:
-    return use_home(copy_home(filled_home, tmp_path).home)
+def home(filled_home, tmp_path: Path, use_home, sign_in) -> Path:
+    found = use_home(copy_home(filled_home, tmp_path).home)
+    sign_in("admin")
+    return found
 
 
 def one(home: Path, sql: str) -> Any:
@@ -196,11 +198,22 @@ def test_sessions_says_how_to_start_the_playback_service(
     assert "medialake serve" in at.warning[0].value
 
 
-def test_a_missing_warehouse_is_said_plainly(tmp_path: Path, use_home) -> None:
+def test_a_fresh_data_folder_is_said_plainly(tmp_path: Path, use_home, sign_in) -> None:
     use_home(tmp_path / "empty-home")
-    for name in (None, "library", "analytics"):
-        at = page(name)
-        assert "There is no warehouse yet" in texts(at)
+    sign_in("admin")  # the first user: the warehouse exists, nothing was synced
+    for name in (None, "library"):
+        page(name)  # no exception
+    assert "No items yet." in texts(page("analytics"))
+
+
+def test_without_a_session_no_page_is_shown(home: Path, monkeypatch) -> None:
+    import dashboards.auth
+
+    for cookie in (None, "forged", "x" * 500):
+        monkeypatch.setattr(dashboards.auth, "session_cookie", lambda c=cookie: c)
+        at = page()
+        assert "You are signed out" in at.warning[0].value
+        assert not at.metric and not at.dataframe
 
 
 def test_a_notebook_and_a_long_writer_do_not_stop_the_pages(

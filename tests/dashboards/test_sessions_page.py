@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.dashboards.filled import become
 from tests.playback.sessions.stack import TITLE, Service, free_port, make_home
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -33,6 +34,7 @@ def use(monkeypatch: pytest.MonkeyPatch, home: Path, port: int, secret: str) -> 
     monkeypatch.setenv("MEDIALAKE_PLAYBACK_PORT", str(port))
     monkeypatch.setenv("MEDIALAKE_PLAYBACK_SECRET", secret)
     reset()
+    become(monkeypatch, "admin")
 
 
 @pytest.fixture
