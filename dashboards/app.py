@@ -2,8 +2,9 @@
 
 One page per module under ``screens/`` (not ``pages/``: Streamlit would serve a
 folder of that name as pages of their own, outside this script and its sign-in
-check); shared helpers live in :mod:`dashboards.data`. Every run checks who is signed in (:mod:`dashboards.auth`); the pages follow the role:
-admins get everything, members browse (no SQL page, no job controls).
+check); shared helpers live in :mod:`dashboards.data`. Every run checks who is
+signed in (:mod:`dashboards.auth`); the pages follow the role: admins get everything,
+members browse (no SQL page, no job controls).
 """
 
 from __future__ import annotations

@@ -7,13 +7,17 @@ ended since (a logout in another tab, a password change) stops the page at once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from playback.auth import COOKIE
 from warehouse import accounts
-from warehouse.accounts import User
 from warehouse.current import warehouse
 from warehouse.db import WarehouseError
+
+if TYPE_CHECKING:
+    from warehouse.accounts import User
 
 SIGNED_OUT = "You are signed out (or your session ended). Sign in again to go on."
 

@@ -115,7 +115,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     playback = config_from_settings(settings)
     sessions = SessionService.from_settings(settings, playback)
     app = sessions.wrap(create_app(playback, extra_routes=sessions.routes()))
-    notice = playback.accounts.setup_notice(base_url(settings)) if playback.accounts else None
+    notice = (
+        playback.accounts.setup_notice(base_url(settings))
+        if playback.accounts
+        else None
+    )
     if notice:
         print(f"playback: {notice}", file=sys.stderr, flush=True)
     config = uvicorn.Config(

@@ -8,8 +8,9 @@
 - A sign-in makes a server-side session: the browser holds a random cookie, the table
   holds only its SHA-256, an expiry, and when and why it ended. Logout, a password
   change and removing the user end sessions at once for every process that checks them.
-- Sign-in attempts are recorded; too many failures for one name or one client within
-  :data:`ATTEMPT_WINDOW_S` are refused before the password is even checked.
+- Sign-in attempts are recorded; after too many failures for one name or one client
+  within :data:`ATTEMPT_WINDOW_S`, sign-ins are refused before the password is even
+  checked.
 
 Usernames are unique by design: every change to ``users`` runs under the warehouse's
 write lock, which checks the name inside the same transaction.
@@ -36,7 +37,8 @@ ROLES = ("admin", "member", "guest")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per user name
+MAX_CLIENT_FAILURES = 30  # per client address (a proxy may put many people behind one)
 ATTEMPT_WINDOW_S = 900
 _hasher = PasswordHasher()
 # A hash of a random password: a sign-in with an unknown name costs the same time.
@@ -254,16 +256,27 @@ def _refuse_last_admin(
         raise AccountError("this is the last admin: make another admin first")
 
 
-def _recent_failures(
+def _limited(
     con: duckdb.DuckDBPyConnection, name: str, client: str | None
-) -> tuple[int, dt.datetime | None]:
+) -> dt.datetime | None:
+    """When the oldest counted failure happened, if the name or the client has too
+    many failures in the window; else None."""
     since = _now() - dt.timedelta(seconds=ATTEMPT_WINDOW_S)
     row = con.execute(
-        "SELECT count(*), min(attempted_at) FROM login_attempts "
-        "WHERE NOT ok AND attempted_at > ? AND (username = ? OR client = ?)",
-        [since, name, client or "\0"],
+        "SELECT count(*) FILTER (WHERE username = ?), "
+        "  min(attempted_at) FILTER (WHERE username = ?), "
+        "  count(*) FILTER (WHERE client = ?), "
+        "  min(attempted_at) FILTER (WHERE client = ?) "
+        "FROM login_attempts WHERE NOT ok AND attempted_at > ?",
+        [name, name, client or "\0", client or "\0", since],
     ).fetchone()
-    return (int(row[0]), row[1]) if row else (0, None)
+    if row is None:
+        return None
+    if row[0] >= MAX_FAILURES:
+        return row[1]
+    if row[2] >= MAX_CLIENT_FAILURES:
+        return row[3]
+    return None
 
 
 def sign_in(
@@ -279,8 +292,9 @@ def sign_in(
     """Check a name and password and open a session.
 
     Raises:
-        TooManyAttempts: :data:`MAX_FAILURES` failures for the name or the client
-            within :data:`ATTEMPT_WINDOW_S`.
+        TooManyAttempts: :data:`MAX_FAILURES` failures for the name (or
+            :data:`MAX_CLIENT_FAILURES` for the client) within
+            :data:`ATTEMPT_WINDOW_S`.
         SignInRefused: wrong name or password, or a role not in ``roles``.
     """
     try:
@@ -288,40 +302,43 @@ def sign_in(
     except AccountError:
         name = username.strip().lower()[:64]
     with wh.read() as con:
-        failures, first = _recent_failures(con, name, client)
+        first = _limited(con, name, client)
         found = _find(con, name)
-    if failures >= MAX_FAILURES:
-        waited = (_now() - first).total_seconds() if first else 0
-        raise TooManyAttempts(int(ATTEMPT_WINDOW_S - waited))
+    if first is not None:
+        raise TooManyAttempts(int(ATTEMPT_WINDOW_S - (_now() - first).total_seconds()))
     ok = _verify(found[3] if found else None, password) and found is not None
+    refused = None
+    if not ok or found is None:
+        refused = SignInRefused("wrong user name or password")
+    elif found[2] not in roles:
+        refused = SignInRefused(f"a {found[2]} account cannot sign in here")
+    cookie = secrets.token_urlsafe(32)
+    expires = _now() + dt.timedelta(seconds=ttl_s)
     with wh.write() as con:
         con.execute(
             "INSERT INTO login_attempts VALUES (?, ?, ?, ?)",
             [_now(), name, client, ok],
         )
-        if not ok or found is None:
-            raise SignInRefused("wrong user name or password")
-        if found[2] not in roles:
-            raise SignInRefused(f"a {found[2]} account cannot sign in here")
-        if _hasher.check_needs_rehash(found[3]):
+        if refused is None and found is not None:
+            if _hasher.check_needs_rehash(found[3]):
+                con.execute(
+                    "UPDATE users SET password_hash = ? WHERE user_id = ?",
+                    [_hasher.hash(password), found[0]],
+                )
             con.execute(
-                "UPDATE users SET password_hash = ? WHERE user_id = ?",
-                [_hasher.hash(password), found[0]],
+                "INSERT INTO auth_sessions (session_hash, user_id, created_at, "
+                "expires_at, client, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    session_hash(cookie),
+                    found[0],
+                    _now(),
+                    expires,
+                    client,
+                    (user_agent or "")[:200],
+                ],
             )
-        cookie = secrets.token_urlsafe(32)
-        expires = _now() + dt.timedelta(seconds=ttl_s)
-        con.execute(
-            "INSERT INTO auth_sessions (session_hash, user_id, created_at, expires_at, "
-            "client, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                session_hash(cookie),
-                found[0],
-                _now(),
-                expires,
-                client,
-                (user_agent or "")[:200],
-            ],
-        )
+    if refused is not None or found is None:
+        raise refused or SignInRefused("wrong user name or password")
     return SignedIn(cookie, User(found[0], found[1], found[2]), expires)
 
 

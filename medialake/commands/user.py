@@ -19,7 +19,7 @@ from medialake.cli import console, fail
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 from warehouse.accounts import ROLES, AccountError
-from warehouse.db import WarehouseError
+from warehouse.db import Warehouse, WarehouseError
 
 app = typer.Typer(
     help="Users of the dashboard and the player: add, passwd, role, remove, list.",
@@ -40,7 +40,7 @@ def _password(from_stdin: bool) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-def _warehouse():  # type: ignore[no-untyped-def]
+def _warehouse() -> Warehouse:
     from warehouse.current import warehouse
 
     try:

@@ -213,7 +213,8 @@ def test_without_a_session_no_page_is_shown(home: Path, monkeypatch) -> None:
         monkeypatch.setattr(dashboards.auth, "session_cookie", lambda c=cookie: c)
         at = page()
         assert "You are signed out" in at.warning[0].value
-        assert not at.metric and not at.dataframe
+        assert not at.metric
+        assert not at.dataframe
 
 
 def test_a_notebook_and_a_long_writer_do_not_stop_the_pages(

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -21,9 +22,13 @@ from connectors.transcode import publish
 from connectors.transcode.command import make_plan
 from connectors.transcode.ladder import RenditionSpec
 from connectors.transcode.probe import probe
-from playback import tokens
+from playback import auth, tokens
+from tests import lake
 from tests.connectors.transcode import media
+from warehouse import accounts
+from warehouse.db import Warehouse
 
+PASSWORD = "a long password"
 REPO = Path(__file__).resolve().parents[2]
 SPECS = (RenditionSpec("180p", 180, 400, 64), RenditionSpec("120p", 120, 160, 48))
 # Runs the real CLI with an audit hook that logs every file the process opens.
@@ -56,14 +61,43 @@ class Served:
     def token(self, asset_id: str, ttl_s: int = 300) -> str:
         return tokens.issue(self.key, asset_id, ttl_s).value
 
-    def get(self, target: str, method: str = "GET") -> http.client.HTTPResponse:
+    def get(
+        self,
+        target: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+    ) -> http.client.HTTPResponse:
         """A request with the path sent exactly as given (no normalisation)."""
         con = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        con.request(method, target)
+        con.request(method, target, body=body, headers=headers or {})
         response = con.getresponse()
         response.body = response.read()  # type: ignore[attr-defined]
         con.close()
         return response
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> str:
+        """Sign in through the login form; the session cookie."""
+        response = self.get(
+            "/login",
+            "POST",
+            {"content-type": "application/x-www-form-urlencoded"},
+            urlencode({"username": name, "password": password}),
+        )
+        assert response.status == 303, response.body  # type: ignore[attr-defined]
+        cookie = response.getheader("Set-Cookie", "")
+        return cookie.split(";")[0].split("=", 1)[1]
+
+    def as_user(self, cookie: str) -> dict[str, str]:
+        """Request headers of a signed-in browser."""
+        return {"cookie": f"{auth.COOKIE}={cookie}"}
+
+
+def add_users(home: Path) -> None:
+    """An admin (``ada``) and a member (``mel``), in the service's warehouse."""
+    wh = Warehouse(lake.catalog(home))
+    accounts.add_user(wh, "ada", PASSWORD, "admin")
+    accounts.add_user(wh, "mel", PASSWORD, "member")
 
 
 def _build(source: Path, root: Path, kind: str = "video") -> str:
@@ -126,6 +160,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
         assert proc.poll() is None, log.read_text(encoding="utf-8")
         assert time.monotonic() < deadline, "the service did not start"
         time.sleep(0.1)
+    add_users(home)
     yield served
     proc.terminate()
     proc.wait(timeout=10)

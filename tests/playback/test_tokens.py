@@ -21,7 +21,7 @@ def test_a_fresh_token_is_accepted_until_it_expires() -> None:
     now = 1_800_000_000
     token = tokens.issue(KEY, ASSET, 300, now=now)
     assert token.expires == now + 300
-    assert tokens.verify(KEY, ASSET, token.value, now=now + 299) == now + 300
+    assert tokens.verify(KEY, ASSET, token.value, now=now + 299).expires == now + 300
     with pytest.raises(tokens.TokenExpired):
         tokens.verify(KEY, ASSET, token.value, now=now + 300)
 
@@ -32,7 +32,7 @@ def test_a_fresh_token_is_accepted_until_it_expires() -> None:
         pytest.param(lambda v: v[:-1], id="truncated"),
         pytest.param(lambda v: v.split(".")[0], id="signature removed"),
         pytest.param(
-            lambda v: str(int(v.split(".")[0]) + 3600) + "." + v.split(".")[1],
+            lambda v: ".".join([str(int(v.split(".")[0]) + 3600), *v.split(".")[1:]]),
             id="expiry extended",
         ),
         pytest.param(
@@ -60,10 +60,35 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
         tokens.verify(KEY, ASSET, token)
 
 
-def test_an_expiry_far_ahead_is_refused_even_when_signed() -> None:
-    token = tokens.issue(KEY, ASSET, 86_400).value
+def test_no_token_outlives_its_viewing() -> None:
+    now = 1_800_000_000
+    first = tokens.issue(KEY, ASSET, 300, now=now, max_viewing_s=3600)
+    later = now + 3500
+    renewed = tokens.issue(
+        KEY, ASSET, 300, now=later, start=first.start, max_viewing_s=3600
+    )
+    assert renewed.expires == now + 3600  # not later + 300
+    with pytest.raises(tokens.TokenExpired, match="as long as a viewing may"):
+        tokens.issue(
+            KEY, ASSET, 300, now=now + 3600, start=first.start, max_viewing_s=3600
+        )
+    far = tokens.issue(KEY, ASSET, 10 * tokens.MAX_VIEWING_S, now=now)
+    assert far.expires == now + tokens.MAX_VIEWING_S  # capped however it is asked
+
+
+def test_a_start_in_the_future_is_refused_even_when_signed() -> None:
+    now = 1_800_000_000
+    token = tokens.issue(KEY, ASSET, 300, now=now + 3600, start=now + 3600).value
     with pytest.raises(tokens.TokenInvalid, match="too far ahead"):
-        tokens.verify(KEY, ASSET, token)
+        tokens.verify(KEY, ASSET, token, now=now)
+
+
+def test_a_token_is_bound_to_its_sign_in() -> None:
+    token = tokens.issue(KEY, ASSET, 300, sid="0123456789abcdef").value
+    assert tokens.verify(KEY, ASSET, token).sid == "0123456789abcdef"
+    moved = token.replace("0123456789abcdef", "fedcba9876543210")
+    with pytest.raises(tokens.TokenInvalid):
+        tokens.verify(KEY, ASSET, moved)
 
 
 def test_the_generated_key_is_private_and_stable(tmp_path: Path) -> None:

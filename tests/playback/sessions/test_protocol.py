@@ -108,9 +108,13 @@ def test_the_join_page_is_the_same_for_every_session(service: Service) -> None:
         timeout=5,
     )
     assert entered.status_code == 200
-    player = httpx.get(service.base + entered.json()["watch"], timeout=5)
+    watch = service.base + entered.json()["watch"]
+    player = httpx.get(watch, cookies=entered.cookies, timeout=5)
     assert player.status_code == 200
     assert "/sessions/sync.js" in player.text
+    # the guest pass opens this title's player, nothing else, and nobody without it
+    assert httpx.get(watch, timeout=5).status_code == 303
+    assert httpx.get(f"{service.base}/", cookies=entered.cookies).status_code == 303
 
 
 def test_a_guest_cannot_seek_but_the_host_can(service: Service) -> None:
