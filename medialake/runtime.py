@@ -8,11 +8,13 @@ API with its home inside the data folder; analytics are off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 from functools import cache
 
-from medialake.log import install_redaction
+from medialake.log import install_redaction, register_secret
 from medialake.settings import Settings, load_settings
 
 
@@ -36,7 +38,32 @@ def prepare_environment(current: Settings | None = None) -> Settings:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if current.prefect.api_url:
         os.environ.setdefault("PREFECT_API_URL", current.prefect.api_url)
+    auth = prefect_auth(current)
+    if auth:  # the Prefect server 'medialake up' runs asks for it
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", auth)
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     return current
+
+
+PREFECT_AUTH_FILE = "prefect-auth"
+
+
+def prefect_auth(current: Settings, *, create: bool = False) -> str | None:
+    """The basic-auth ``user:password`` of the Prefect server ``medialake up`` runs
+    (``PREFECT_SERVER_API_AUTH_STRING``): generated on the first start into
+    ``<home>/prefect-auth`` (mode 0600), registered with the log redaction."""
+    path = current.home / PREFECT_AUTH_FILE
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(f"medialake:{secrets.token_urlsafe(24)}\n")
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    register_secret(text.partition(":")[2])
+    return text

@@ -25,7 +25,7 @@ import httpx
 import typer
 
 from medialake.cli import console, err, fail
-from medialake.runtime import prepare_environment
+from medialake.runtime import PREFECT_AUTH_FILE, prefect_auth, prepare_environment
 from medialake.settings import PROJECT_DIR_ENV, SettingsError
 
 if TYPE_CHECKING:
@@ -195,6 +195,9 @@ def _environment(settings: Settings, api: str, ui: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PYTHONUNBUFFERED="1",
     )
+    auth = prefect_auth(settings, create=True)
+    if auth:  # the UI and the API ask for it; every process of the stack has it
+        env["PREFECT_SERVER_API_AUTH_STRING"] = env["PREFECT_API_AUTH_STRING"] = auth
     database = settings.prefect_database_url
     if database:  # shared mode: Prefect's state on the warehouse's PostgreSQL
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = database
@@ -306,6 +309,12 @@ def _print_urls(stack: Stack, api: str) -> None:
                 highlight=False,
             )
     console.print(f"  {'Prefect API':<11} {api}", highlight=False)
+    auth = stack.settings.home / PREFECT_AUTH_FILE
+    console.print(
+        f"  {'Sign-in':<11} Prefect: user 'medialake', password in {auth}; "
+        "dashboard and player: your medialake user ('medialake user add')",
+        highlight=False,
+    )
     console.print(
         f"  {'Worker':<11} pool {POOL!r}, deployments from prefect.yaml",
         highlight=False,

@@ -162,6 +162,21 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
         out.wait_for("medialake is up", process, START_S)
         api = f"http://127.0.0.1:{prefect}/api"
         assert httpx.get(f"{api}/health", timeout=5).status_code == 200
+        # the Prefect UI and API ask for the generated credentials
+        auth = (home / "prefect-auth").read_text().strip()
+        assert oct((home / "prefect-auth").stat().st_mode & 0o777) == "0o600"
+        locked = httpx.post(f"{api}/deployments/filter", json={}, timeout=5)
+        assert locked.status_code == 401
+        wrong = httpx.post(
+            f"{api}/deployments/filter", json={}, auth=("medialake", "x"), timeout=5
+        )
+        assert wrong.status_code == 401
+        user, _, password = auth.partition(":")
+        opened = httpx.post(
+            f"{api}/deployments/filter", json={}, auth=(user, password), timeout=5
+        )
+        assert opened.status_code == 200
+        monkeypatch.setenv("PREFECT_API_AUTH_STRING", auth)  # what the stack gets
         assert httpx.get(f"http://127.0.0.1:{dash}/_stcore/health").status_code == 200
         assert f"http://127.0.0.1:{dash}" in out.text
         names, pool_type = _deployments(api)
@@ -198,5 +213,8 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
         process.wait(timeout=90)
     out.thread.join(timeout=5)
     assert "stopped." in out.text
+    secret = (home / "prefect-auth").read_text().strip().partition(":")[2]
+    logs = [out.text, *(p.read_text(errors="replace") for p in home.rglob("*.log"))]
+    assert not any(secret in text for text in logs)  # kept out of every log
     _, alive = psutil.wait_procs(tree, timeout=15)
     assert alive == [], [p.pid for p in alive]
