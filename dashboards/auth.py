@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from dashboards.data import md
 from playback.auth import COOKIE
 from warehouse import accounts
 from warehouse.current import warehouse
@@ -50,5 +51,5 @@ def require_user() -> User:
 def sidebar(user: User) -> None:
     """Who is signed in, and the way out."""
     with st.sidebar:
-        st.caption(f"Signed in as **{user.username}** ({user.role})")
+        st.caption(f"Signed in as **{md(user.username)}** ({user.role})")
         st.link_button("Sign out", "/logout")

@@ -10,6 +10,7 @@ words and stops.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import duckdb
@@ -97,8 +98,18 @@ def guard(action: Callable[[], T]) -> T | None:
     except WarehouseMissing:
         st.info(MISSING)
     except Exception as exc:  # a button must not break the page
-        st.error(f"That did not work: {type(exc).__name__}: {exc}")
+        st.error(f"That did not work: {type(exc).__name__}: {md(exc)}")
     return None
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def md(text: object) -> str:
+    """Text from a tag, a server, an error or a person, made literal for Markdown:
+    no link, image, HTML, colour directive or emphasis survives (a title tag
+    ``![x](http://host/x.png)`` must not make the viewer's browser fetch a URL)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
 def human_bytes(size: float | None) -> str:

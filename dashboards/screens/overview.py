@@ -39,17 +39,21 @@ def _flags(servers: list[dict]) -> None:
     for server in servers:
         status = server["last_run_status"]
         if server["status"] == "suspect" or status in ("suspect", "failed"):
-            name = server["server_id"]
-            reason = server["last_run_reason"] or server["status_detail"] or "no reason"
+            name = data.md(server["server_id"])
+            reason = data.md(
+                server["last_run_reason"] or server["status_detail"] or "no reason"
+            )
             if status == "suspect":
                 st.warning(
                     f"**{name}**: the last {server['last_run_mode']} sync was "
                     f"**suspect** ({reason}); nothing was removed from the warehouse."
                 )
             else:
-                st.warning(f"**{name}**: the last sync was **{status}**: {reason}")
+                st.warning(
+                    f"**{name}**: the last sync was **{data.md(status)}**: {reason}"
+                )
         if server["running_runs"]:
-            st.info(f"**{server['server_id']}**: a sync is running now (see Jobs).")
+            st.info(f"**{data.md(server['server_id'])}**: a sync is running now.")
 
 
 def _server_table(servers: list[dict]) -> pl.DataFrame:

@@ -131,7 +131,7 @@ def _session(client: SessionsClient, session: dict[str, Any]) -> None:
     sid = session["session_id"]
     with st.container(border=True):
         st.markdown(
-            f"**{session['title']}** · {data.badge(session['state'])} · "
+            f"**{data.md(session['title'])}** · {data.badge(session['state'])} · "
             f"{_clock(session['position'])} of {_clock(session['duration'])} · "
             f"{MODES.get(session['mode'], session['mode'])} · session `{sid}`"
         )

@@ -46,11 +46,11 @@ def _run(sql: str) -> None:
             with data.warehouse().read(timeout, sandbox=True) as con:
                 return run_read_only(con, sql, max_rows=MAX_ROWS)
         except QueryRefused as exc:
-            st.error(str(exc))
+            st.error(data.md(exc))
         except QueryTimeout as exc:
-            st.error(f"Stopped: {exc}.")
+            st.error(f"Stopped: {data.md(exc)}.")
         except QueryFailed as exc:
-            st.error(f"The query failed: {exc}")
+            st.error(f"The query failed: {data.md(exc)}")
         return []
 
     for result in data.guard(query) or []:
