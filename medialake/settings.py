@@ -78,7 +78,7 @@ class PrefectSettings(_Section):
 
 
 def _default_sources() -> list[str]:
-    return ["http", "ytdlp", "podcast", "slskd", "lidarr"]
+    return ["http", "ytdlp", "podcast", "slskd", "lidarr", "article"]
 
 
 class DownloadsSettings(_Section):
@@ -95,6 +95,7 @@ class DownloadsSettings(_Section):
     music_template: str = "Music/{artist}/{album}/{title}"
     video_template: str = "Video/Downloads/{title}"
     podcast_template: str = "Podcasts/{show}/{date} {title}"
+    article_template: str = "Articles/{site}/{title}"
     formats: list[str] = Field(default_factory=lambda: ["flac", "opus", "m4a", "mp3"])
     min_bitrate_kbps: int = Field(default=128, ge=0)
     max_sample_rate_hz: int = Field(default=192_000, ge=8_000)

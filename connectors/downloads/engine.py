@@ -263,7 +263,30 @@ class DownloadEngine:
                 raise
         if fetched.path is None:
             return self._record_source_import(job, source, candidate, fetched)
+        if job.request.kind is Kind.ARTICLE:
+            return self._import_article(job, candidate, fetched)
         return self._import(job, candidate, fetched)
+
+    def _import_article(
+        self, job: _Job, candidate: Candidate, fetched: Fetched
+    ) -> Outcome:
+        """An article: its Markdown and archive placed, its row merged with the job's
+        end in one transaction."""
+        from connectors.downloads.articles import import_article
+
+        template = self.settings.article_template
+        final, archive, row = import_article(fetched, self.library_root, template)
+        self.store.finish_article(
+            job.job_id, row,
+            final_path=str(final), size=final.stat().st_size + archive.stat().st_size,
+            container="article", artist=row.get("author"), title=row["title"],
+            progress=1.0,
+        )  # fmt: skip
+        shutil.rmtree(self.staging_root / job.wanted_id, ignore_errors=True)
+        log.info("imported article %s", final.name)
+        return Outcome(
+            job.wanted_id, "imported", None, job.job_id, candidate.source, final
+        )
 
     def _import(self, job: _Job, candidate: Candidate, fetched: Fetched) -> Outcome:
         assert fetched.path is not None
