@@ -51,6 +51,7 @@ def main() -> None:
             icon=":material/groups:",
             url_path="sessions",
         ),
+        st.Page(PAGES / "reading.py", title="Reading", icon=":material/menu_book:"),
     ]
     st.navigation(pages).run()
 

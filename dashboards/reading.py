@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
-from warehouse.reading import search_articles, search_books
+from warehouse.reading import article_text, book_scans, search_articles, search_books
 
 
 def library_matches(text: str) -> None:
@@ -33,3 +33,38 @@ def library_matches(text: str) -> None:
             books.select("title", "authors", "series", "format", "path"),
             hide_index=True,
         )
+
+
+def articles_tab() -> None:
+    """Articles: search, the list, one article's text as plain text."""
+    text = st.text_input("Search articles", placeholder="title, author, site or text")
+    found = data.read(search_articles, text, 200)
+    st.caption(f"{found.height} articles")
+    if found.height == 0:
+        st.info("No article yet: `medialake download URL --kind article` adds one.")
+        return
+    st.dataframe(found.drop("article_id", "archive_path"), hide_index=True)
+    rows = found.to_dicts()
+    choice = st.selectbox(
+        "Read an article",
+        [None, *range(len(rows))],
+        format_func=lambda i: "(choose one)" if i is None else str(rows[i]["title"]),
+    )
+    if choice is not None:
+        body = data.read(article_text, rows[choice]["article_id"])
+        st.text(body or "")
+
+
+def books_tab() -> None:
+    """Books: search, the shelf, the latest scans with their progress."""
+    text = st.text_input("Search books", placeholder="title, author or series")
+    found = data.read(search_books, text, 500)
+    st.caption(f"{found.height} books")
+    if found.height:
+        st.dataframe(found.drop("book_id"), hide_index=True)
+    else:
+        st.info("No book yet: `medialake books ROOT` reads a folder of EPUB/PDF files.")
+    scans = data.read(book_scans, 10)
+    if scans.height:
+        st.markdown("**Scans**")
+        st.dataframe(scans, hide_index=True)

@@ -137,6 +137,13 @@ class RipsSettings(_Section):
     movie_template: str = "Video/Movies/{title} ({year})/{title} ({year})"
 
 
+class BooksSettings(_Section):
+    """Books: the folders of EPUB and PDF files (empty: ``<library>/Books``)."""
+
+    roots: list[Path] = Field(default_factory=list)
+    batch_size: int = Field(default=200, ge=1)
+
+
 class DashboardSettings(_Section):
     """The Streamlit dashboard: where it listens, how long it waits and caches."""
 
@@ -303,6 +310,7 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()
+    books: BooksSettings = BooksSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

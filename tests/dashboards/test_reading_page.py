@@ -1,0 +1,79 @@
+"""The Reading page and the Library page's article/book matches, run with AppTest
+over a warehouse holding a hostile article and a book."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tasks.context import warehouse
+from warehouse.reading import merge_articles, merge_books
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+HOSTILE = '<img src=x onerror="alert(1)"> **Flood** report'
+
+
+def _fill() -> None:
+    with warehouse().write() as con:
+        merge_articles(
+            con,
+            [
+                {
+                    "url": "http://127.0.0.1/flood.html",
+                    "title": HOSTILE,
+                    "author": "Jane Doe",
+                    "site": "Example News",
+                    "published": "2024-03-05",
+                    "word_count": 3,
+                    "text": "<script>alert(2)</script> the river rose",
+                    "markdown_path": "Articles/x.md",
+                    "archive_path": "Articles/x.html",
+                }
+            ],
+        )
+        merge_books(
+            con,
+            [
+                {
+                    "book_id": "m1",
+                    "origin": "manual",
+                    "title": "River Songs",
+                    "authors": ["A. Writer"],
+                }
+            ],
+        )
+
+
+def _page(name: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{name}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_reading_page_shows_articles_as_text_and_books(ml_home: Path) -> None:
+    _fill()
+    at = _page("reading")
+
+    articles = at.dataframe[0].value
+    assert list(articles["title"]) == [HOSTILE]  # a cell, not markup
+    at.selectbox[0].select(0).run()
+    assert at.text[0].value == "<script>alert(2)</script> the river rose"
+    assert not any("onerror" in str(m.value) for m in at.markdown)
+    assert list(at.dataframe[1].value["title"]) == ["River Songs"]
+    at.text_input[0].input("nothing like this").run()
+    assert at.caption[0].value == "0 articles"
+
+
+def test_library_search_also_finds_articles_and_books(ml_home: Path) -> None:
+    _fill()
+    at = _page("library")
+    at.text_input[0].input("river").run()
+
+    assert not at.exception
+    shown = [list(frame.value["title"]) for frame in at.dataframe]
+    assert [HOSTILE] in shown
+    assert ["River Songs"] in shown
