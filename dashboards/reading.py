@@ -1,5 +1,5 @@
-"""Articles and books on the dashboard: the matches shown under the Library page's
-search, and the tables of the Reading page.
+"""Articles, books, fingerprint identifications and audio CD rips on the dashboard:
+the matches shown under the Library page's search, and the tabs of the Reading page.
 
 Everything here comes from pages, files or users, so it is shown only through
 ``st.dataframe`` and ``st.text`` (plain text), never as Markdown or HTML.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
+from warehouse import fingerprints
 from warehouse.reading import article_text, book_scans, search_articles, search_books
 
 
@@ -68,3 +69,16 @@ def books_tab() -> None:
     if scans.height:
         st.markdown("**Scans**")
         st.dataframe(scans, hide_index=True)
+
+
+def identify_tab() -> None:
+    """Fingerprint identifications: the latest runs (progress) and the files."""
+    runs = data.read(fingerprints.runs, 10)
+    if runs.height == 0:
+        st.info("Nothing identified yet: `medialake identify FOLDER` identifies music.")
+        return
+    st.markdown("**Runs**")
+    st.dataframe(runs, hide_index=True)
+    matches = data.read(fingerprints.latest_matches, 500)
+    st.caption(f"{matches.height} files (those waiting for review first)")
+    st.dataframe(matches, hide_index=True)

@@ -179,6 +179,8 @@ class EnrichmentSettings(_Section):
     coverart_base_url: str = "https://coverartarchive.org"
     acoustid_api_key: SecretStr | None = None
     acoustid_base_url: str = "https://api.acoustid.org/v2"
+    acoustid_min_interval_s: float = Field(default=0.34, ge=0)  # 3 requests/s
+    fingerprint_batch_size: int = Field(default=200, ge=1, le=10_000)
     cache_ttl_days: float = Field(default=30.0, gt=0)
     not_found_ttl_days: float = Field(default=7.0, gt=0)
     probe_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)

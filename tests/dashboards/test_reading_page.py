@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tasks.context import warehouse
+from warehouse import fingerprints
 from warehouse.reading import merge_articles, merge_books
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -43,6 +44,22 @@ def _fill() -> None:
                 }
             ],
         )
+        run_id = fingerprints.start_run(con, 1, None)
+        fingerprints.merge_matches(
+            con,
+            [
+                {
+                    "path": "/music/a/track01.flac",
+                    "folder": "/music/a",
+                    "status": "review",
+                    "score": 0.7,
+                    "title": "<b>Blue</b> Blood Blues",
+                    "reason": "AcoustID score 0.70",
+                    "run_id": run_id,
+                }
+            ],
+        )
+        fingerprints.add_to_run(con, run_id, files_done=1, review=1)
 
 
 def _page(name: str) -> AppTest:
@@ -64,6 +81,9 @@ def test_reading_page_shows_articles_as_text_and_books(ml_home: Path) -> None:
     assert at.text[0].value == "<script>alert(2)</script> the river rose"
     assert not any("onerror" in str(m.value) for m in at.markdown)
     assert list(at.dataframe[1].value["title"]) == ["River Songs"]
+    runs, matches = at.dataframe[2].value, at.dataframe[3].value
+    assert list(runs["files_done"]) == [1]
+    assert list(matches["title"]) == ["<b>Blue</b> Blood Blues"]
     at.text_input[0].input("nothing like this").run()
     assert at.caption[0].value == "0 articles"
 

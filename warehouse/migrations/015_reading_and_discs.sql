@@ -63,3 +63,41 @@ CREATE TABLE book_scans (
     started_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     finished_at    TIMESTAMPTZ
 );
+
+-- Fingerprint-first identification of music files without MBIDs (medialake identify):
+-- one row per file, keyed by path, with what AcoustID and MusicBrainz said.
+CREATE TABLE fingerprint_matches (
+    path           TEXT,               -- key
+    folder         TEXT NOT NULL,
+    status         TEXT NOT NULL,          -- accepted, review, rejected, no_match, skipped
+    score          DOUBLE,
+    recording_id   TEXT,
+    title          TEXT,
+    artist         TEXT,
+    release_id     TEXT,
+    album          TEXT,
+    album_artist   TEXT,
+    year           INTEGER,
+    disc_no        INTEGER,
+    track_no       INTEGER,
+    duration_s     DOUBLE,
+    reason         TEXT NOT NULL,
+    run_id         TEXT,
+    identified_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- One row per identification run: progress while it runs, counts when done.
+CREATE TABLE fingerprint_runs (
+    run_id             TEXT,               -- key
+    status             TEXT NOT NULL,      -- running, succeeded, failed
+    files_total        INTEGER NOT NULL DEFAULT 0,
+    files_done         INTEGER NOT NULL DEFAULT 0,
+    accepted           INTEGER NOT NULL DEFAULT 0,
+    review             INTEGER NOT NULL DEFAULT 0,
+    no_match           INTEGER NOT NULL DEFAULT 0,
+    acoustid_requests  INTEGER NOT NULL DEFAULT 0,
+    error              TEXT,
+    flow_run_id        TEXT,
+    started_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at        TIMESTAMPTZ
+);

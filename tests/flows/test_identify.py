@@ -1,0 +1,71 @@
+"""``medialake identify`` end to end: 20 untagged files of two albums, real fpcalc,
+the fake AcoustID and the fake MusicBrainz (recorded answers), the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from medialake.cli import _load_commands, app
+from tasks.context import reset, warehouse
+from tests.connectors.metadata.albums import (
+    SEA_OF_COWARDS,
+    TECHPARA,
+    make_untagged,
+    register_album,
+)
+from tests.connectors.metadata.fakes import FakeAcoustid, FakeMusicBrainz
+from warehouse.downloads import rows
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+_load_commands()
+
+
+def test_two_untagged_albums_are_identified_one_release_each(
+    ml_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    music = tmp_path / "music"
+    first = make_untagged(music / "a", 10, seed=1)
+    second = make_untagged(music / "b", 10, seed=50)
+    with FakeAcoustid() as acoustid, FakeMusicBrainz(min_interval=0.1) as mb:
+        sea = register_album(acoustid, first, SEA_OF_COWARDS, "Sea of Cowards", 3)
+        tech = register_album(acoustid, second, TECHPARA, "We♥TechPara", 2)
+        acoustid.rate_limit_next = 1  # the first answer is "too many requests"
+        for key, value in {
+            "ACOUSTID_API_KEY": "test-acoustid-key",
+            "ACOUSTID_BASE_URL": f"{acoustid.url}/v2",
+            "MUSICBRAINZ_BASE_URL": mb.url,
+            "MUSICBRAINZ_MIN_INTERVAL_S": "0.15",
+            "HTTP_BACKOFF_S": "0.05",
+        }.items():
+            monkeypatch.setenv(f"MEDIALAKE_ENRICHMENT_{key}", value)
+        reset()
+
+        result = CliRunner().invoke(app, ["identify", str(music)])
+
+        statuses = [h.status for h in acoustid.requests("/v2/lookup")]
+    assert result.exit_code == 0, result.output
+    assert statuses[0] == 429  # the first answer was retried
+    assert statuses.count(200) == 20
+    with warehouse().read() as con:
+        found = rows(
+            con,
+            "SELECT path, status, recording_id, release_id, album, track_no"
+            " FROM fingerprint_matches ORDER BY path",
+        )
+        [run] = rows(con, "SELECT * FROM fingerprint_runs")
+    by_path = {Path(r["path"]): r for r in found}
+    for files, tracks, release, album in (
+        (first, sea, SEA_OF_COWARDS, "Sea of Cowards"),
+        (second, tech, TECHPARA, "We♥TechPara -mission style-"),
+    ):
+        got = [by_path[f] for f in files]
+        assert [g["recording_id"] for g in got] == [t["id"] for t in tracks]
+        assert {g["release_id"] for g in got} == {release}  # one release, no mix
+        assert {g["album"] for g in got} == {album}  # from MusicBrainz
+        assert [g["track_no"] for g in got] == list(range(1, 11))
+        assert {g["status"] for g in got} == {"accepted"}
+    assert (run["status"], run["files_done"], run["accepted"]) == ("succeeded", 20, 20)
+    assert run["acoustid_requests"] == 21
