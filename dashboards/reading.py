@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
-from warehouse import fingerprints
+from warehouse import cdrips, fingerprints
 from warehouse.reading import article_text, book_scans, search_articles, search_books
 
 
@@ -82,3 +82,14 @@ def identify_tab() -> None:
     matches = data.read(fingerprints.latest_matches, 500)
     st.caption(f"{matches.height} files (those waiting for review first)")
     st.dataframe(matches, hide_index=True)
+
+
+def cd_tab() -> None:
+    """Audio CD rips: the review queue (placeholders) first, then the newest."""
+    found = data.read(cdrips.rips, 50)
+    if found.height == 0:
+        st.info("No CD ripped yet: `medialake rip-cd /dev/sr0` rips one.")
+        return
+    waiting = found.filter(found["state"] == "review").height
+    st.caption(f"{found.height} rips · {waiting} waiting for review")
+    st.dataframe(found.drop("rip_id"), hide_index=True)

@@ -135,6 +135,8 @@ class RipsSettings(_Section):
     max_feature_s: float = Field(default=4 * 3600.0, gt=0)
     stable_s: float = Field(default=10.0, ge=0)
     movie_template: str = "Video/Movies/{title} ({year})/{title} ({year})"
+    cd_template: str = "Music/{artist}/{album} ({year})/{tracknumber} - {title}"
+    cdparanoia: str = "cdparanoia"
 
 
 class BooksSettings(_Section):

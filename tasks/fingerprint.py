@@ -110,6 +110,23 @@ def close_run(run_id: str, error: str | None = None) -> None:
         fingerprints.end_run(con, run_id, "failed" if error else "succeeded", error)
 
 
+def musicbrainz_client(config: EnrichmentSettings, home: Path) -> MusicBrainzClient:
+    """A MusicBrainz client behind the machine-wide 1 request/s limiter."""
+    return MusicBrainzClient(
+        base_url=config.musicbrainz_base_url,
+        coverart_url=config.coverart_base_url,
+        contact=config.musicbrainz_contact,
+        limiter=ProcessRateLimiter(
+            limiter_path(home), config.musicbrainz_min_interval_s
+        ),
+        cache=MemoryCache(),
+        stats=RequestStats(),
+        timeout=config.http_timeout_s,
+        retries=config.http_retries,
+        backoff=config.http_backoff_s,
+    )
+
+
 class _Services:
     """The AcoustID and MusicBrainz clients of one batch."""
 
@@ -130,18 +147,7 @@ class _Services:
             timeout=config.http_timeout_s,
             **http,
         )
-        self.musicbrainz = MusicBrainzClient(
-            base_url=config.musicbrainz_base_url,
-            coverart_url=config.coverart_base_url,
-            contact=config.musicbrainz_contact,
-            limiter=ProcessRateLimiter(
-                limiter_path(home), config.musicbrainz_min_interval_s
-            ),
-            cache=MemoryCache(),
-            stats=RequestStats(),
-            timeout=config.http_timeout_s,
-            **http,
-        )
+        self.musicbrainz = musicbrainz_client(config, home)
         self.thresholds = Thresholds(
             config.accept_threshold, config.review_threshold, config.ambiguity_margin
         )

@@ -1,23 +1,27 @@
-"""Reading and acquisition extras: articles kept from the web, books on the shelf, and
-music identified by fingerprint."""
+"""Reading and acquisition extras: articles kept from the web, books on the shelf,
+music identified by fingerprint, and audio CD rips with their review queue."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.reading import articles_tab, books_tab, identify_tab
+from dashboards.reading import articles_tab, books_tab, cd_tab, identify_tab
 
 
 def main() -> None:
     """Render the page."""
     st.title("Reading")
-    articles, books, identify = st.tabs(["Articles", "Books", "Identified music"])
+    articles, books, identify, cds = st.tabs(
+        ["Articles", "Books", "Identified music", "Audio CDs"]
+    )
     with articles:
         articles_tab()
     with books:
         books_tab()
     with identify:
         identify_tab()
+    with cds:
+        cd_tab()
 
 
 main()

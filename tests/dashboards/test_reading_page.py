@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tasks.context import warehouse
-from warehouse import fingerprints
+from warehouse import cdrips, fingerprints
 from warehouse.reading import merge_articles, merge_books
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -60,6 +60,9 @@ def _fill() -> None:
             ],
         )
         fingerprints.add_to_run(con, run_id, files_done=1, review=1)
+        rip_id, _ = cdrips.start(con, "/dev/sr0", "disc-<i>1</i>", None)
+        assert rip_id
+        cdrips.update(con, rip_id, "review", tracks=3, tracks_done=3)
 
 
 def _page(name: str) -> AppTest:
@@ -84,6 +87,8 @@ def test_reading_page_shows_articles_as_text_and_books(ml_home: Path) -> None:
     runs, matches = at.dataframe[2].value, at.dataframe[3].value
     assert list(runs["files_done"]) == [1]
     assert list(matches["title"]) == ["<b>Blue</b> Blood Blues"]
+    assert list(at.dataframe[4].value["disc_id"]) == ["disc-<i>1</i>"]
+    assert "1 waiting for review" in [c.value for c in at.caption][-1]
     at.text_input[0].input("nothing like this").run()
     assert at.caption[0].value == "0 articles"
 

@@ -101,3 +101,26 @@ CREATE TABLE fingerprint_runs (
     started_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     finished_at        TIMESTAMPTZ
 );
+
+-- Audio CD rips (medialake rip-cd): one row per rip of a disc, keyed by rip_id. A disc
+-- MusicBrainz does not know is ripped under a placeholder and waits in state review.
+CREATE TABLE cd_rips (
+    rip_id        TEXT,               -- key
+    source_path   TEXT NOT NULL,          -- the drive or the CUE sheet
+    disc_id       TEXT NOT NULL,          -- the MusicBrainz disc id of its TOC
+    state         TEXT NOT NULL,          -- ripping, imported, review, failed
+    matched       BOOLEAN NOT NULL DEFAULT false,
+    release_id    TEXT,
+    artist        TEXT,
+    album         TEXT,
+    year          TEXT,
+    tracks        INTEGER,
+    tracks_done   INTEGER NOT NULL DEFAULT 0,
+    seconds       DOUBLE,                 -- audio length from the TOC
+    final_path    TEXT,                   -- the album folder in the library
+    reason        TEXT,
+    flow_run_id   TEXT,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at   TIMESTAMPTZ
+);

@@ -133,6 +133,7 @@ class FakeMusicBrainz(_Fake):
         super().__init__(delay=delay)
         self.min_interval = min_interval
         self._last = -1e9
+        self.extra: dict[str, bytes] = {}  # "entity/id" -> an answer a test derived
 
     def answer(self, hit: Hit) -> tuple[int, dict[str, str], bytes]:
         if not hit.path.startswith("/ws/2/"):
@@ -154,6 +155,12 @@ class FakeMusicBrainz(_Fake):
     def _lookup(
         self, entity: str, mbid: str, query: dict[str, list[str]]
     ) -> tuple[int, dict[str, str], bytes]:
+        if f"{entity}/{mbid}" in self.extra:
+            return (
+                200,
+                {"Content-Type": "application/xml"},
+                self.extra[f"{entity}/{mbid}"],
+            )
         folder = MB_DIR / entity
         inc = (query.get("inc") or [""])[0].replace(" ", "+")
         exact = folder / f"{mbid}-{inc}.xml" if inc else folder / f"{mbid}.xml"

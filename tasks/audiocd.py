@@ -1,0 +1,93 @@
+"""Prefect task of audio CD rips: read the disc's TOC (a drive with cdparanoia, or a
+CUE image), compute its MusicBrainz disc id, look the release up, rip, encode, tag,
+verify and move the album into the library, with a ``cd_rips`` row following it.
+
+One task rips one disc (minutes of reading and encoding). A disc MusicBrainz does not
+know is ripped under a placeholder name and its row waits in state ``review``.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.downloads.verify import VerificationFailed
+from connectors.errors import ConnectorError
+from connectors.rips.audiocd import CueImageReader, DiscError, DriveReader, disc_id
+from connectors.rips.cdrip import lookup_disc, rip_disc
+from medialake import progress
+from medialake.runtime import settings
+from tasks.context import flow_run_id, logger, warehouse
+from tasks.downloads import library_root, staging_root
+from tasks.fingerprint import musicbrainz_client
+from warehouse import cdrips
+
+
+def reader_for(source: str) -> CueImageReader | DriveReader:
+    """The reader of ``source``: a CUE sheet (image) or an optical drive.
+
+    Raises:
+        DiscError: neither (or the image is broken).
+    """
+    path = Path(source).expanduser().absolute()
+    if path.suffix.lower() == ".cue" and path.is_file():
+        return CueImageReader(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise DiscError(f"{source}: no such drive or CUE sheet") from None
+    if stat.S_ISBLK(mode):
+        return DriveReader(path, settings().rips.cdparanoia)
+    raise DiscError(f"{source}: not an optical drive or a .cue image")
+
+
+def _update(rip_id: str, state: str | None = None, **fields: Any) -> None:
+    with warehouse().write() as con:
+        cdrips.update(con, rip_id, state, **fields)
+
+
+@task(name="rip-audio-cd", cache_policy=NO_CACHE)
+def rip_audio_cd(source: str) -> dict[str, Any]:
+    """Rip one audio CD (drive or CUE image) into the library."""
+    reader = reader_for(source)
+    toc = reader.toc()
+    found = disc_id(toc)
+    with warehouse().write() as con:
+        rip_id, why_not = cdrips.start(con, source, found, flow_run_id())
+    if rip_id is None:
+        return {"disc_id": found, "state": "skipped", "reason": why_not}
+    seconds = sum(toc.track_seconds(n) for n in toc.numbers)
+    _update(rip_id, tracks=len(toc.numbers), seconds=seconds)
+    current = settings()
+    try:
+        info = lookup_disc(
+            musicbrainz_client(current.enrichment, current.home), found, toc
+        )
+        _update(rip_id, matched=info.matched, release_id=info.release_id,
+                artist=info.artist, album=info.album, year=info.year)  # fmt: skip
+
+        def on_track(done: int, total: int) -> None:
+            progress.report(f"CD {info.album}", done, total)
+            _update(rip_id, tracks_done=done)
+
+        files = rip_disc(
+            reader, toc, info, staging_root() / f"cd-{found}", library_root(),
+            current.rips.cd_template, on_track,
+        )  # fmt: skip
+    except (DiscError, VerificationFailed, ConnectorError, OSError) as exc:
+        why = exc.detail if isinstance(exc, ConnectorError) else str(exc)
+        _update(rip_id, "failed", reason=why)
+        return {"rip_id": rip_id, "disc_id": found, "state": "failed", "reason": why}
+    state = "imported" if info.matched else "review"
+    reason: str | None = (
+        None if info.matched else "MusicBrainz knows no release with this disc id"
+    )
+    folder = str(files[0].parent)
+    _update(rip_id, state, final_path=folder, reason=reason)
+    logger().info("CD %s: %s (%s tracks) -> %s", found, state, len(files), folder)
+    return {"rip_id": rip_id, "disc_id": found, "state": state, "path": folder,
+            "reason": reason}  # fmt: skip
