@@ -184,19 +184,19 @@ def identify_batch(run_id: str, folders: dict[str, list[str]]) -> dict[str, int]
 
 def _identify_folder(svc: _Services, folder: str, files: list[str]) -> list[dict]:
     workers = min(8, os.cpu_count() or 2, len(files))
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        prints = list(pool.map(_fingerprint, files))
     heard = []
-    for path, (duration, fingerprint, error) in zip(files, prints, strict=True):
-        file = fp.Heard(path, duration, error=error)
-        if fingerprint is not None and duration is not None:
-            try:
-                file.results = svc.acoustid.lookup(fingerprint, duration)
-            except AuthError:
-                raise
-            except ConnectorError as exc:
-                file.error = f"AcoustID: {exc.detail}"
-        heard.append(file)
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        prints = pool.map(_fingerprint, files)  # lookups start with the first print
+        for path, (duration, fingerprint, error) in zip(files, prints, strict=True):
+            file = fp.Heard(path, duration, error=error)
+            if fingerprint is not None and duration is not None:
+                try:
+                    file.results = svc.acoustid.lookup(fingerprint, duration)
+                except AuthError:
+                    raise
+                except ConnectorError as exc:
+                    file.error = f"AcoustID: {exc.detail}"
+            heard.append(file)
     accept, review = svc.thresholds.accept, svc.thresholds.review
     album, matches = fp.match_folder(heard, accept, review)
     if album:

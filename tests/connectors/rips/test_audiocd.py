@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,3 +145,21 @@ def test_a_rip_killed_midway_leaves_nothing_and_the_retry_completes(
     assert len(files) == 3
     every = sorted(p.name for p in (tmp_path / "lib").rglob("*") if p.is_file())
     assert every == [p.name for p in files]  # no leftover, nothing twice
+
+
+def test_a_cue_bin_image_reads_like_its_wav(cue: Path, tmp_path: Path) -> None:
+    with wave.open(str(cue.parent / "disc.wav")) as audio:
+        raw = audio.readframes(audio.getnframes())  # the PCM, as a BIN holds it
+    (tmp_path / "disc.bin").write_bytes(raw)
+    sheet = cue.read_text().replace('"disc.wav" WAVE', '"disc.bin" BINARY')
+    (tmp_path / "disc.cue").write_text(sheet)
+    image, wav = CueImageReader(tmp_path / "disc.cue"), CueImageReader(cue)
+
+    image.read_track(3, tmp_path / "from-bin.wav")
+    wav.read_track(3, tmp_path / "from-wav.wav")
+
+    assert image.toc() == wav.toc()
+    assert disc_id(image.toc()) == disc_id(wav.toc())
+    assert (tmp_path / "from-bin.wav").read_bytes() == (
+        tmp_path / "from-wav.wav"
+    ).read_bytes()
