@@ -3,12 +3,17 @@ CUE image), compute its MusicBrainz disc id, look the release up, rip, encode, t
 verify and move the album into the library, with a ``cd_rips`` row following it.
 
 One task rips one disc (minutes of reading and encoding). A disc MusicBrainz does not
-know is ripped under a placeholder name and its row waits in state ``review``.
+know is ripped under a placeholder name and its row waits in state ``review``. The rip
+watcher asks :func:`watch_audio_cds` for the drives whose disc has audio tracks and the
+CUE images in its watch folder; the DVD rips leave those drives alone
+(:func:`is_audio_cd`).
 """
 
 from __future__ import annotations
 
 import stat
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +96,42 @@ def rip_audio_cd(source: str) -> dict[str, Any]:
     logger().info("CD %s: %s (%s tracks) -> %s", found, state, len(files), folder)
     return {"rip_id": rip_id, "disc_id": found, "state": state, "path": folder,
             "reason": reason}  # fmt: skip
+
+
+def is_audio_cd(device: Path) -> bool:
+    """Whether the disc in ``device`` has audio tracks (cdparanoia reads its TOC)."""
+    try:
+        DriveReader(device, settings().rips.cdparanoia).toc()
+    except (DiscError, OSError, subprocess.TimeoutExpired):
+        return False
+    return True
+
+
+def stable_cue_sheets(folder: Path, stable_s: float) -> list[Path]:
+    """CUE sheets in ``folder`` whose sheet and audio file have not changed for
+    ``stable_s`` seconds (an image still being copied waits for the next poll)."""
+    if not folder.is_dir():
+        return []
+    now, found = time.time(), []
+    for cue in sorted(folder.glob("*.cue")):
+        try:
+            data = CueImageReader(cue).data
+            newest = max(cue.stat().st_mtime, data.stat().st_mtime)
+        except (DiscError, OSError):
+            continue
+        if now - newest >= stable_s:
+            found.append(cue)
+    return found
+
+
+@task(name="watch-audio-cds", cache_policy=NO_CACHE)
+def watch_audio_cds(sys_block: str | None = None) -> list[str]:
+    """Audio CDs in the optical drives and CUE images in the watch folder (the rip
+    watcher's sources that hold audio); discs already ripped are skipped by the rip."""
+    from connectors.rips.watcher import SYS_BLOCK, optical_drives
+
+    cfg = settings().rips
+    drives = optical_drives(cfg.devices, Path(sys_block) if sys_block else SYS_BLOCK)
+    found = [str(d.path) for d in drives if is_audio_cd(d.path)]
+    folder = cfg.watch_dir or settings().home / "rips"
+    return found + [str(c) for c in stable_cue_sheets(folder, cfg.stable_s)]

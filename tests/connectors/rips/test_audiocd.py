@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from mutagen.flac import FLAC
 
-from connectors.rips.audiocd import CueImageReader, Toc, disc_id
+from connectors.rips.audiocd import (
+    CueImageReader,
+    DiscError,
+    DriveReader,
+    Toc,
+    disc_id,
+)
 from connectors.rips.cdrip import lookup_disc, placeholder, rip_disc
 from tests.connectors.metadata.conftest import make_mb
 from tests.connectors.metadata.fakes import MB_DIR, MMD, FakeMusicBrainz
@@ -163,3 +169,36 @@ def test_a_cue_bin_image_reads_like_its_wav(cue: Path, tmp_path: Path) -> None:
     assert (tmp_path / "from-bin.wav").read_bytes() == (
         tmp_path / "from-wav.wav"
     ).read_bytes()
+
+
+def fake_cdparanoia(folder: Path, cue: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``cdparanoia`` command whose drive holds the disc of ``cue``."""
+    root = Path(__file__).resolve().parents[3]
+    script = folder / "cdparanoia"
+    script.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -m tests.connectors.rips.fake_cdparanoia'
+        ' "$@"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("FAKE_CDPARANOIA_CUE", str(cue))
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    return script
+
+
+def test_a_drive_goes_through_the_same_rip_as_its_image(
+    cue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = fake_cdparanoia(tmp_path, cue, monkeypatch)
+    drive = DriveReader(Path("/dev/sr0"), str(program))
+
+    toc = drive.toc()
+    files = rip_disc(drive, toc, placeholder(disc_id(toc)), tmp_path / "staging",
+                     tmp_path / "lib", TEMPLATE)  # fmt: skip
+
+    assert toc == CueImageReader(cue).toc()  # the same TOC, so the same disc id
+    assert [round(FLAC(f).info.length) for f in files] == [3, 4, 5]
+
+
+def test_a_drive_without_cdparanoia_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DiscError, match="cdparanoia is not installed"):
+        DriveReader(Path("/dev/sr0"), str(tmp_path / "nothing")).toc()
