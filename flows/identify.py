@@ -15,12 +15,16 @@ LABEL = "identify"
 
 
 @flow(name="identify", log_prints=True)
-def identify(paths: list[str], redo: bool = False) -> dict[str, Any]:
+def identify(
+    paths: list[str], redo: bool = False, write_tags: bool = False
+) -> dict[str, Any]:
     """Identify the audio files under ``paths`` by their sound.
 
     Args:
         paths: folders or files; each folder's files are matched as one album.
         redo: identify again files that already have an accepted match.
+        write_tags: write accepted identifications (titles, numbers, MusicBrainz
+            ids) into the files, so the next library sync and ``enrich`` see them.
 
     Returns:
         The run id, its counts, and the error that stopped it (a refused key).
@@ -32,7 +36,7 @@ def identify(paths: list[str], redo: bool = False) -> dict[str, Any]:
     progress.report(LABEL, 0, total)
     try:
         for batch in batches:
-            done = f.identify_batch(run_id, batch)
+            done = f.identify_batch(run_id, batch, write_tags)
             counts = {k: counts[k] + done[k] for k in counts}
             progress.report(LABEL, counts["files_done"], total)
     except ConnectorError as exc:

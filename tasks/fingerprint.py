@@ -154,8 +154,11 @@ class _Services:
 
 
 @task(name="identify-batch", cache_policy=NO_CACHE)
-def identify_batch(run_id: str, folders: dict[str, list[str]]) -> dict[str, int]:
-    """Identify the files of ``folders`` and record them; the batch's counts."""
+def identify_batch(
+    run_id: str, folders: dict[str, list[str]], write_tags: bool = False
+) -> dict[str, int]:
+    """Identify the files of ``folders`` and record them (and, with ``write_tags``,
+    write accepted identifications into the files); the batch's counts."""
     current = settings()
     svc = _Services(current.enrichment, current.home)
     try:
@@ -166,6 +169,8 @@ def identify_batch(run_id: str, folders: dict[str, list[str]]) -> dict[str, int]
         ]
     finally:
         svc.acoustid.close()
+    if write_tags:
+        _write_tags(rows)
     for row in rows:
         row["run_id"] = run_id
     counts = {
@@ -213,6 +218,20 @@ def _identify_folder(svc: _Services, folder: str, files: list[str]) -> list[dict
         rows.append({**asdict(match), "path": match.key, "folder": folder,
                      "duration_s": durations[match.key]})  # fmt: skip
     return rows
+
+
+def _write_tags(rows: list[dict[str, Any]]) -> None:
+    names = set(fp.FileMatch.__dataclass_fields__)
+    for row in rows:
+        if row["status"] != fp.ACCEPTED:
+            continue
+        match = fp.FileMatch(**{k: v for k, v in row.items() if k in names})
+        try:
+            written = fp.write_tags(row["path"], match)
+        except OSError as exc:  # read-only file or share: recorded, not fatal
+            row["reason"] += f"; tags not written: {exc}"
+            continue
+        row["reason"] += "; tags written" if written else "; the format takes no tags"
 
 
 def _fingerprint(path: str) -> tuple[float | None, str | None, str | None]:

@@ -245,3 +245,38 @@ def apply_release(matches: list[FileMatch], release: dict[str, Any]) -> None:
         if found:
             match.disc_no, match.track_no = found[0], found[1]
             match.title = found[2].get("title") or match.title
+
+
+def write_tags(path: str, match: FileMatch) -> bool:
+    """Write an accepted identification into the file's own tags (mutagen): title,
+    artist, album, album artist, date, disc and track numbers, MusicBrainz recording
+    and release ids. False when the format takes no tags."""
+    import mutagen
+
+    try:
+        audio = mutagen.File(path, easy=True)
+    except mutagen.MutagenError:
+        return False
+    if audio is None:
+        return False
+    if audio.tags is None:
+        audio.add_tags()
+    values = {
+        "title": match.title,
+        "artist": match.artist,
+        "album": match.album,
+        "albumartist": match.album_artist,
+        "date": str(match.year) if match.year else None,
+        "discnumber": str(match.disc_no) if match.disc_no else None,
+        "tracknumber": str(match.track_no) if match.track_no else None,
+        "musicbrainz_trackid": match.recording_id,
+        "musicbrainz_albumid": match.release_id,
+    }
+    for key, value in values.items():
+        if value:
+            try:
+                audio[key] = value
+            except (KeyError, ValueError):
+                continue
+    audio.save()
+    return True

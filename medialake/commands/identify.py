@@ -23,6 +23,9 @@ def identify(
     redo: Annotated[
         bool, typer.Option(help="Identify again files already accepted.")
     ] = False,
+    write_tags: Annotated[
+        bool, typer.Option(help="Write accepted identifications into the files.")
+    ] = False,
 ) -> None:
     """Identify untagged music by AcoustID fingerprint, one release per album."""
     try:
@@ -41,7 +44,7 @@ def identify(
     )
     with bars:
         try:
-            result = identify_flow(paths, redo)
+            result = identify_flow(paths, redo, write_tags)
         except FileNotFoundError as exc:
             raise fail(str(exc)) from None
     table = Table(title="identified")

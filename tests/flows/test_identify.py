@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mutagen.flac import FLAC
 from typer.testing import CliRunner
 
 from medialake.cli import _load_commands, app
@@ -43,7 +44,7 @@ def test_two_untagged_albums_are_identified_one_release_each(
             monkeypatch.setenv(f"MEDIALAKE_ENRICHMENT_{key}", value)
         reset()
 
-        result = CliRunner().invoke(app, ["identify", str(music)])
+        result = CliRunner().invoke(app, ["identify", str(music), "--write-tags"])
 
         statuses = [h.status for h in acoustid.requests("/v2/lookup")]
     assert result.exit_code == 0, result.output
@@ -69,3 +70,9 @@ def test_two_untagged_albums_are_identified_one_release_each(
         assert {g["status"] for g in got} == {"accepted"}
     assert (run["status"], run["files_done"], run["accepted"]) == ("succeeded", 20, 20)
     assert run["acoustid_requests"] == 21
+    tags = FLAC(second[2])  # written into the file: the next sync and enrich see it
+    assert tags["musicbrainz_trackid"] == [tech[2]["id"]]
+    assert (tags["tracknumber"], tags["album"]) == (
+        ["3"],
+        ["We♥TechPara -mission style-"],
+    )
