@@ -25,11 +25,12 @@ from warehouse import reading
 
 def books_roots(roots: list[str] | None = None) -> list[Path]:
     """The roots to scan: those given, else ``[books] roots``, else
-    ``<library>/Books``."""
+    ``<library>/Books`` when that folder exists (no books configured: no scan)."""
     if roots:
         return [Path(r).expanduser().absolute() for r in roots]
     current = settings()
-    return list(current.books.roots) or [current.library_root / "Books"]
+    default = current.library_root / "Books"
+    return list(current.books.roots) or ([default] if default.is_dir() else [])
 
 
 def book_row(path: Path, size: int, mtime: float) -> dict[str, Any]:

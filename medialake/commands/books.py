@@ -77,6 +77,10 @@ def books(
 def _report(result: dict[str, Any]) -> None:
     if result["manual"]:
         console.print(f"added {len(result['manual'])} manual record(s)")
+    elif not result["scans"]:
+        console.print(
+            "no books root: name one, set [books] roots, or create <library>/Books"
+        )
     failed = False
     for scan in result["scans"]:
         if scan["status"] != "succeeded":

@@ -111,6 +111,7 @@ def test_a_manual_record_and_a_missing_root(ml_home: Path, tmp_path: Path) -> No
     again, _ = cli("books", "--add", "Paper Book", "--author", "A. Writer")
     missing, said = cli("books", str(tmp_path / "nowhere"))
     listed, table = cli("books", "--list")
+    nothing, told = cli("books")  # no root configured and no <library>/Books
 
     assert (code, again) == (0, 0), output
     [book] = _books().values()
@@ -119,3 +120,5 @@ def test_a_manual_record_and_a_missing_root(ml_home: Path, tmp_path: Path) -> No
     assert "is not a folder" in said
     assert listed == 0
     assert "Paper Book" in table
+    assert nothing == 0
+    assert "no books root" in told
