@@ -133,7 +133,11 @@ class _Services:
     def __init__(self, config: EnrichmentSettings, home: Path) -> None:
         key = config.acoustid_api_key
         if key is None:
-            raise AuthError(fp.SERVICE, fp.CREDENTIAL, "no AcoustID API key is set")
+            raise AuthError(
+                fp.SERVICE,
+                fp.CREDENTIAL,
+                "no key is set: put one in MEDIALAKE_ENRICHMENT_ACOUSTID_API_KEY",
+            )
         http: dict[str, Any] = {
             "retries": config.http_retries,
             "backoff": config.http_backoff_s,

@@ -76,3 +76,18 @@ def test_two_untagged_albums_are_identified_one_release_each(
         ["3"],
         ["We♥TechPara -mission style-"],
     )
+
+
+def test_identify_says_what_is_missing(ml_home: Path, tmp_path: Path) -> None:
+    make_untagged(tmp_path / "music", 1, seed=7, seconds=4)
+
+    no_key = CliRunner().invoke(app, ["identify", str(tmp_path / "music")])
+    no_folder = CliRunner().invoke(app, ["identify", str(tmp_path / "nowhere")])
+
+    assert no_key.exit_code == 2
+    assert "MEDIALAKE_ENRICHMENT_ACOUSTID_API_KEY" in " ".join(no_key.output.split())
+    with warehouse().read() as con:
+        [run] = rows(con, "SELECT status, error FROM fingerprint_runs")
+    assert run["status"] == "failed"
+    assert no_folder.exit_code == 2
+    assert "neither a folder nor a file" in " ".join(no_folder.output.split())
