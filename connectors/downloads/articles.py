@@ -18,6 +18,7 @@ into the library in one atomic link each, beside each other, never overwriting.
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -125,8 +126,9 @@ def clean_archive(page: bytes | str, url: str) -> str:
     tree = cleaner.clean_html(tree)
     body = lxml.html.tostring(tree, encoding="unicode", method="html")
     source = json.dumps(url)[1:-1].replace("--", "- -")
+    head = f'{_CSP}<base href="{html.escape(url, quote=True)}">'
     return f"<!DOCTYPE html>\n<!-- archived by medialake from {source} -->\n" + (
-        body.replace("<head>", f"<head>{_CSP}", 1) if "<head>" in body else _CSP + body
+        body.replace("<head>", f"<head>{head}", 1) if "<head>" in body else head + body
     )
 
 
