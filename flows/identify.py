@@ -16,12 +16,14 @@ LABEL = "identify"
 
 @flow(name="identify", log_prints=True)
 def identify(
-    paths: list[str], redo: bool = False, write_tags: bool = False
+    paths: list[str] | None = None, redo: bool = False, write_tags: bool = False
 ) -> dict[str, Any]:
     """Identify the audio files under ``paths`` by their sound.
 
     Args:
         paths: folders or files; each folder's files are matched as one album.
+            None: every library track without a MusicBrainz id whose file this
+            machine can read (after a library sync).
         redo: identify again files that already have an accepted match.
         write_tags: write accepted identifications (titles, numbers, MusicBrainz
             ids) into the files, so the next library sync and ``enrich`` see them.

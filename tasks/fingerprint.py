@@ -30,7 +30,7 @@ from connectors.metadata.ratelimit import ProcessRateLimiter
 from connectors.metadata.scoring import Thresholds
 from connectors.metadata.services import limiter_path
 from medialake.runtime import settings
-from tasks.context import flow_run_id, logger, warehouse
+from tasks.context import engine, flow_run_id, logger, warehouse
 from warehouse import fingerprints
 
 if TYPE_CHECKING:
@@ -74,11 +74,26 @@ def _tags(path: Path) -> dict[str, str]:
     return {k: str(audio.tags[k][0]) for k in keys if audio.tags.get(k)}
 
 
+def library_files() -> list[Path]:
+    """The library's tracks without a MusicBrainz id whose files this machine reads."""
+    with warehouse().read() as con:
+        listed = fingerprints.untagged_track_files(con)
+    found = []
+    for server_id, path in listed:
+        try:
+            local = engine().get(server_id).local_path(path)
+        except KeyError:  # a server no longer configured
+            continue
+        if local is not None:
+            found.append(local)
+    return sorted(set(found))
+
+
 @task(name="identify-plan", cache_policy=NO_CACHE)
-def plan(paths: list[str], redo: bool = False) -> list[dict[str, list[str]]]:
+def plan(paths: list[str] | None, redo: bool = False) -> list[dict[str, list[str]]]:
     """Batches of whole folders of files to identify (already accepted ones and
-    MBID-tagged ones left out)."""
-    files = audio_files(paths)
+    MBID-tagged ones left out); no ``paths``: the library's tracks without MBIDs."""
+    files = audio_files(paths) if paths else library_files()
     with warehouse().read() as con:
         done = (
             set() if redo else fingerprints.accepted_paths(con, [str(f) for f in files])

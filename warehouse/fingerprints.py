@@ -53,6 +53,20 @@ def accepted_paths(con: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> set[
     return {p for (p,) in found}
 
 
+def untagged_track_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """``(server_id, path)`` of every library track without a MusicBrainz recording
+    id (not removed), as its server lists the file."""
+    return [
+        (str(server), str(path))
+        for server, path in con.execute(
+            "SELECT f.server_id, f.path FROM tracks t JOIN media_files f"
+            " ON f.server_id = t.server_id AND f.native_id = t.file_native_id"
+            " WHERE t.removed_at IS NULL AND f.removed_at IS NULL"
+            " AND t.mb_recording_id IS NULL ORDER BY f.server_id, f.path"
+        ).fetchall()
+    ]
+
+
 def start_run(
     con: duckdb.DuckDBPyConnection, total: int, flow_run_id: str | None
 ) -> str:

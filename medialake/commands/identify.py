@@ -19,7 +19,12 @@ COLUMNS = ("status", "score", "artist", "album", "track_no", "title", "path", "r
 
 
 def identify(
-    paths: Annotated[list[str], typer.Argument(help="Folders or audio files.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Folders or audio files (none: library tracks without MBIDs)."
+        ),
+    ] = None,
     redo: Annotated[
         bool, typer.Option(help="Identify again files already accepted.")
     ] = False,

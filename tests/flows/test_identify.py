@@ -91,3 +91,38 @@ def test_identify_says_what_is_missing(ml_home: Path, tmp_path: Path) -> None:
     assert run["status"] == "failed"
     assert no_folder.exit_code == 2
     assert "neither a folder nor a file" in " ".join(no_folder.output.split())
+
+
+def test_without_paths_the_library_tracks_without_mbids_are_identified(
+    ml_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    album = ml_home / "library" / "Music" / "Untagged"
+    files = make_untagged(album, 3, seed=200, seconds=5)
+    tagged = make_untagged(ml_home / "library" / "Music" / "Tagged", 1, seed=300)[0]
+    audio = FLAC(tagged)
+    audio["title"], audio["artist"] = "Known", "Someone"
+    audio["musicbrainz_trackid"] = "4f16eff1-0df6-4d94-89ba-e1470bc7b61f"
+    audio.save()
+    synced = CliRunner().invoke(app, ["sync"])
+    assert synced.exit_code == 0, synced.output
+    with FakeAcoustid() as acoustid, FakeMusicBrainz(min_interval=0.1) as mb:
+        tracks = register_album(acoustid, files, SEA_OF_COWARDS, "Sea of Cowards")
+        for key, value in {
+            "ACOUSTID_API_KEY": "test-acoustid-key",
+            "ACOUSTID_BASE_URL": f"{acoustid.url}/v2",
+            "MUSICBRAINZ_BASE_URL": mb.url,
+            "MUSICBRAINZ_MIN_INTERVAL_S": "0.15",
+        }.items():
+            monkeypatch.setenv(f"MEDIALAKE_ENRICHMENT_{key}", value)
+        reset()
+
+        result = CliRunner().invoke(app, ["identify"])
+
+        asked = len(acoustid.requests("/v2/lookup"))
+    assert result.exit_code == 0, result.output
+    assert asked == 3  # the file tagged with an MBID was not fingerprinted
+    with warehouse().read() as con:
+        found = rows(con, "SELECT path, recording_id FROM fingerprint_matches")
+    assert sorted((Path(r["path"]).name, r["recording_id"]) for r in found) == [
+        (f.name, t["id"]) for f, t in zip(files, tracks, strict=True)
+    ]
