@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,8 +35,10 @@ from connectors.downloads.verify import VerificationFailed
 if TYPE_CHECKING:
     from connectors.downloads.base import ProgressFn
     from connectors.downloads.records import Request
+    from connectors.downloads.store import JobStore
     from medialake.settings import DownloadsSettings
 
+log = logging.getLogger(__name__)
 MAX_PAGE_BYTES = 20 * 1024 * 1024
 MIN_WORDS = 20
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -240,3 +243,19 @@ def import_article(
     row = {**meta, "archive_path": str(final_archive)}
     row["markdown_path"] = str(final_markdown)
     return final_markdown, final_archive, row
+
+
+def import_and_record(
+    store: JobStore, job_id: str, fetched: Fetched, library_root: Path, template: str
+) -> Path:
+    """Place the article's files, then merge its row and end its job as imported in
+    one transaction of the job store; the Markdown's path."""
+    final, archive, row = import_article(fetched, library_root, template)
+    store.finish_article(
+        job_id, row,
+        final_path=str(final), size=final.stat().st_size + archive.stat().st_size,
+        container="article", artist=row.get("author"), title=row["title"],
+        progress=1.0,
+    )  # fmt: skip
+    log.info("imported article %s", final.name)
+    return final

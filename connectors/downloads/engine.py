@@ -268,24 +268,18 @@ class DownloadEngine:
         return self._import(job, candidate, fetched)
 
     def _import_article(
-        self, job: _Job, candidate: Candidate, fetched: Fetched
+        self, job: _Job, source: Candidate, fetched: Fetched
     ) -> Outcome:
-        """An article: its Markdown and archive placed, its row merged with the job's
-        end in one transaction."""
-        from connectors.downloads.articles import import_article
+        """An article: placed and recorded by ``articles.import_and_record``."""
+        from connectors.downloads.articles import import_and_record
 
         template = self.settings.article_template
-        final, archive, row = import_article(fetched, self.library_root, template)
-        self.store.finish_article(
-            job.job_id, row,
-            final_path=str(final), size=final.stat().st_size + archive.stat().st_size,
-            container="article", artist=row.get("author"), title=row["title"],
-            progress=1.0,
-        )  # fmt: skip
+        final = import_and_record(
+            self.store, job.job_id, fetched, self.library_root, template
+        )
         shutil.rmtree(self.staging_root / job.wanted_id, ignore_errors=True)
-        log.info("imported article %s", final.name)
         return Outcome(
-            job.wanted_id, "imported", None, job.job_id, candidate.source, final
+            job.wanted_id, "imported", None, job.job_id, source.source, final
         )
 
     def _import(self, job: _Job, candidate: Candidate, fetched: Fetched) -> Outcome:
