@@ -25,3 +25,10 @@ def rip_cd(source: str) -> dict[str, Any]:
     d.ensure_limits()
     with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
         return audiocd.rip_audio_cd(source)
+
+
+@flow(name="review-cd", log_prints=True)
+def review_cd(rip_id: str, release_id: str | None = None) -> dict[str, Any]:
+    """Settle a CD rip waiting for review: ``release_id`` (a person's choice), else
+    the disc id asked again; the files are re-tagged and renamed in one step."""
+    return audiocd.review_audio_cd(rip_id, release_id)

@@ -69,9 +69,8 @@ def rip_audio_cd(source: str) -> dict[str, Any]:
     _update(rip_id, tracks=len(toc.numbers), seconds=seconds)
     current = settings()
     try:
-        info = lookup_disc(
-            musicbrainz_client(current.enrichment, current.home), found, toc
-        )
+        client = musicbrainz_client(current.enrichment, current.home)
+        info = lookup_disc(client, found, len(toc.numbers))
         _update(rip_id, matched=info.matched, release_id=info.release_id,
                 artist=info.artist, album=info.album, year=info.year)  # fmt: skip
 
@@ -135,3 +134,35 @@ def watch_audio_cds(sys_block: str | None = None) -> list[str]:
     found = [str(d.path) for d in drives if is_audio_cd(d.path)]
     folder = cfg.watch_dir or settings().home / "rips"
     return found + [str(c) for c in stable_cue_sheets(folder, cfg.stable_s)]
+
+
+@task(name="review-audio-cd", cache_policy=NO_CACHE)
+def review_audio_cd(rip_id: str, release_id: str | None = None) -> dict[str, Any]:
+    """Settle a rip waiting for review: the release a person chose (``release_id``),
+    else the disc id asked again (MusicBrainz may know it now); its files are tagged
+    and renamed in one step.
+
+    Raises:
+        ValueError: no rip waiting for review has this id.
+    """
+    from connectors.rips.cdrip import retag_album
+
+    with warehouse().read() as con:
+        row = cdrips.get(con, rip_id)
+    if row is None or row["state"] != "review" or not row["final_path"]:
+        raise ValueError(f"{rip_id}: no rip waiting for review has this id")
+    files = sorted(Path(row["final_path"]).glob("*.flac"))
+    if not files:
+        raise ValueError(f"{rip_id}: the placeholder folder holds no FLAC file")
+    current = settings()
+    client = musicbrainz_client(current.enrichment, current.home)
+    info = lookup_disc(client, row["disc_id"], len(files), release_id)
+    if not info.matched:
+        why = "MusicBrainz still knows no release with this disc id"
+        return {"rip_id": rip_id, "state": "review", "reason": why}
+    final = retag_album(files, info, library_root(), current.rips.cd_template)
+    folder = str(final[0].parent)
+    _update(rip_id, "imported", matched=True, release_id=info.release_id,
+            artist=info.artist, album=info.album, year=info.year, final_path=folder,
+            reason=f"reviewed: release {info.release_id}")  # fmt: skip
+    return {"rip_id": rip_id, "state": "imported", "path": folder, "reason": None}

@@ -74,3 +74,12 @@ def rips(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pl.DataFrame:
         " ORDER BY state <> 'review', created_at DESC LIMIT ?",
         [limit],
     ).pl()
+
+
+def get(con: duckdb.DuckDBPyConnection, rip_id: str) -> dict[str, Any] | None:
+    """One rip row."""
+    cursor = con.execute("SELECT * FROM cd_rips WHERE rip_id = ?", [rip_id])
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], found, strict=True))

@@ -18,6 +18,7 @@ from the staging folder it cleans first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -78,18 +79,22 @@ def placeholder(disc_id: str) -> DiscInfo:
     return DiscInfo(disc_id, False, "Unknown Artist", f"Unknown Disc {disc_id}")
 
 
-def lookup_disc(client: MusicBrainzClient, disc_id: str, toc: Toc) -> DiscInfo:
-    """The disc's release on MusicBrainz, else a placeholder.
+def lookup_disc(
+    client: MusicBrainzClient, disc_id: str, tracks: int, release_id: str | None = None
+) -> DiscInfo:
+    """The disc's release on MusicBrainz (``release_id`` when a person chose it), else
+    a placeholder.
 
     Raises:
-        ConnectorError: MusicBrainz unreachable (the rip is retried later).
+        ConnectorError: MusicBrainz unreachable (the rip is retried later); NotFound
+        for a chosen release that does not exist.
     """
-    releases = client.releases_by_disc(disc_id)
-    if not releases:
+    releases = client.releases_by_disc(disc_id) if release_id is None else []
+    if release_id is None and not releases:
         return placeholder(disc_id)
-    listed = releases[0]
+    listed = releases[0] if releases else {"id": release_id}
     release = {**listed, **client.release(str(listed["id"]))}
-    medium = _medium(release, listed, disc_id, len(toc.numbers))
+    medium = _medium(release, listed, disc_id, tracks)
     info = DiscInfo(
         disc_id,
         True,
@@ -229,3 +234,21 @@ def move_album(
         shutil.rmtree(hidden, ignore_errors=True)
         return final
     return [folder / p.name for p in staged]
+
+
+def retag_album(
+    files: list[Path], info: DiscInfo, library_root: Path, template: str
+) -> list[Path]:
+    """A reviewed rip: tag its files (``NN - ...``, in track order) with ``info`` and
+    move them under their new names in one step, as a rip does."""
+    total = len(files)
+    moves = []
+    for number, path in enumerate(sorted(files), start=1):
+        fields = info.fields(number, total)
+        tag_flac(path, fields, info.cover)
+        moves.append((path, render_name(template, fields, "flac")))
+    old = files[0].parent
+    final = move_album(moves, library_root, info.disc_id)
+    with contextlib.suppress(OSError):
+        old.rmdir()  # the placeholder folder, now empty
+    return final

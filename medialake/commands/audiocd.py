@@ -15,7 +15,7 @@ from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 
-COLUMNS = ("state", "artist", "album", "tracks_done", "tracks", "disc_id", "reason")
+COLUMNS = ("rip_id", "state", "artist", "album", "tracks_done", "tracks", "reason")
 
 
 def rip_cd(
@@ -23,6 +23,12 @@ def rip_cd(
         str | None, typer.Argument(help="Drive (/dev/sr0) or CUE sheet (disc.cue).")
     ] = None,
     show: Annotated[bool, typer.Option("--list", help="Show the CD rips.")] = False,
+    review: Annotated[
+        str | None, typer.Option(help="Settle a rip waiting for review (its rip id).")
+    ] = None,
+    release: Annotated[
+        str | None, typer.Option(help="With --review: the MusicBrainz release id.")
+    ] = None,
 ) -> None:
     """Rip an audio CD to FLAC: disc id, MusicBrainz, tags and cover, verified."""
     try:
@@ -31,6 +37,9 @@ def rip_cd(
         raise fail(str(exc)) from None
     if show:
         _list()
+        return
+    if review:
+        _review(review, release)
         return
     if not source:
         raise fail("name a drive or a .cue image to rip, or use --list")
@@ -56,6 +65,18 @@ def rip_cd(
     )
     if result["state"] == "failed":
         raise typer.Exit(1)
+
+
+def _review(rip_id: str, release: str | None) -> None:
+    from connectors.errors import ConnectorError
+    from flows.audiocd import review_cd
+
+    try:
+        result = review_cd(rip_id, release)
+    except (ValueError, ConnectorError) as exc:
+        raise fail(str(exc)) from None
+    where = result.get("path") or result.get("reason") or ""
+    console.print(Text(f"{rip_id}: {result['state']} {where}".strip()))
 
 
 def _list() -> None:

@@ -20,6 +20,7 @@ from warehouse.downloads import rows
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 _load_commands()
 ALBUM = "library/Music/The Dead Weather/Sea of Cowards (2010)"
+RUINED_SUBJECTS = "833d4c3a-2635-4b7a-83c4-4e560588f23a"  # recorded, artist credits
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -45,6 +46,12 @@ def test_rip_cd_imports_a_known_disc_and_queues_an_unknown_one_for_review(
         again, said = cli("rip-cd", str(known))
         review, queued = cli("rip-cd", str(unknown))
         listed, table = cli("rip-cd", "--list")
+        with warehouse().read() as con:
+            found = rows(con, "SELECT * FROM cd_rips ORDER BY state")
+        waiting = found[1]
+        settled, said_settled = cli(
+            "rip-cd", "--review", waiting["rip_id"], "--release", RUINED_SUBJECTS
+        )
 
     assert code == 0, output
     folder = ml_home / ALBUM
@@ -58,8 +65,6 @@ def test_rip_cd_imports_a_known_disc_and_queues_an_unknown_one_for_review(
     assert "skipped" in said
     assert review == 0, queued
     assert "review" in queued
-    with warehouse().read() as con:
-        found = rows(con, "SELECT * FROM cd_rips ORDER BY state")
     assert [(r["state"], r["tracks_done"], r["matched"]) for r in found] == [
         ("imported", 3, True),
         ("review", 3, False),
@@ -67,6 +72,18 @@ def test_rip_cd_imports_a_known_disc_and_queues_an_unknown_one_for_review(
     assert found[1]["final_path"].endswith(f"Unknown Disc {found[1]['disc_id']}")
     assert listed == 0
     assert "Cowards" in table  # the table wraps at 80 columns
+    assert settled == 0, said_settled
+    reviewed = ml_home / "library/Music/JT Bruce/Ruined Subjects (2011)"
+    assert sorted(p.name for p in reviewed.iterdir()) == [
+        "01 - Pollux.flac",
+        "02 - Vega.flac",
+        "03 - Deneb.flac",
+    ]
+    assert FLAC(reviewed / "02 - Vega.flac")["musicbrainz_albumid"] == [RUINED_SUBJECTS]
+    assert not Path(found[1]["final_path"]).exists()  # the placeholder is gone
+    with warehouse().read() as con:
+        [done] = rows(con, "SELECT * FROM cd_rips WHERE rip_id = ?", waiting["rip_id"])
+    assert (done["state"], done["album"]) == ("imported", "Ruined Subjects")
 
 
 def test_rip_cd_says_what_is_wrong_with_a_source(ml_home: Path, tmp_path: Path):
