@@ -60,6 +60,7 @@ def main() -> None:
             icon=":material/groups:",
             url_path="sessions",
         ),
+        st.Page(PAGES / "reading.py", title="Reading", icon=":material/menu_book:"),
     ]
     allowed = [p for p in pages if user.is_admin or p.url_path not in admin_only]
     st.navigation(allowed).run()

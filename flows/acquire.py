@@ -15,6 +15,7 @@ from typing import Any
 
 from prefect import flow
 
+from tasks import audiocd
 from tasks import downloads as d
 from tasks import rips as r
 
@@ -84,9 +85,26 @@ def rip(
 
 @flow(name="watch-rips", log_prints=True)
 def watch_rips() -> list[dict[str, Any]]:
-    """Queue new discs and images the watcher sees, then rip everything queued."""
+    """Queue new discs and images the watcher sees, then rip everything queued;
+    audio CDs (and CUE images) go to the audio CD rip."""
     d.ensure_limits()
-    return _rip_queued(r.watch_sources())
+    return _rip_queued(r.watch_sources()) + _rip_audio_cds(audiocd.watch_audio_cds())
+
+
+def _rip_audio_cds(sources: list[str]) -> list[dict[str, Any]]:
+    """Rip each audio CD the watcher saw, one at a time under the rip limit."""
+    from prefect.concurrency.sync import concurrency
+
+    from connectors.rips.audiocd import DiscError
+
+    results = []
+    for source in sources:
+        with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
+            try:
+                results.append(audiocd.rip_audio_cd(source))
+            except DiscError as exc:  # one unreadable disc must not stop the others
+                results.append({"state": "failed", "path": source, "reason": str(exc)})
+    return [r for r in results if r["state"] != "skipped"]
 
 
 def _rip_queued(rip_ids: list[str]) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ class PrefectSettings(_Section):
 
 
 def _default_sources() -> list[str]:
-    return ["http", "ytdlp", "podcast", "slskd", "lidarr"]
+    return ["http", "ytdlp", "podcast", "slskd", "lidarr", "article"]
 
 
 class DownloadsSettings(_Section):
@@ -95,6 +95,7 @@ class DownloadsSettings(_Section):
     music_template: str = "Music/{artist}/{album}/{title}"
     video_template: str = "Video/Downloads/{title}"
     podcast_template: str = "Podcasts/{show}/{date} {title}"
+    article_template: str = "Articles/{site}/{title}"
     formats: list[str] = Field(default_factory=lambda: ["flac", "opus", "m4a", "mp3"])
     min_bitrate_kbps: int = Field(default=128, ge=0)
     max_sample_rate_hz: int = Field(default=192_000, ge=8_000)
@@ -134,6 +135,15 @@ class RipsSettings(_Section):
     max_feature_s: float = Field(default=4 * 3600.0, gt=0)
     stable_s: float = Field(default=10.0, ge=0)
     movie_template: str = "Video/Movies/{title} ({year})/{title} ({year})"
+    cd_template: str = "Music/{artist}/{album} ({year})/{tracknumber} - {title}"
+    cdparanoia: str = "cdparanoia"
+
+
+class BooksSettings(_Section):
+    """Books: the folders of EPUB and PDF files (empty: ``<library>/Books``)."""
+
+    roots: list[Path] = Field(default_factory=list)
+    batch_size: int = Field(default=200, ge=1)
 
 
 class DashboardSettings(_Section):
@@ -171,6 +181,8 @@ class EnrichmentSettings(_Section):
     coverart_base_url: str = "https://coverartarchive.org"
     acoustid_api_key: SecretStr | None = None
     acoustid_base_url: str = "https://api.acoustid.org/v2"
+    acoustid_min_interval_s: float = Field(default=0.34, ge=0)  # 3 requests/s
+    fingerprint_batch_size: int = Field(default=200, ge=1, le=10_000)
     cache_ttl_days: float = Field(default=30.0, gt=0)
     not_found_ttl_days: float = Field(default=7.0, gt=0)
     probe_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)
@@ -324,6 +336,7 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()
+    books: BooksSettings = BooksSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -24,6 +24,7 @@ from connectors.rips.handbrake import HandBrake, RipFailed, pick_main_feature
 from connectors.rips.watcher import classify, guess_title, poll, source_key
 from medialake import progress
 from medialake.runtime import settings
+from tasks.audiocd import is_audio_cd
 from tasks.context import warehouse
 from tasks.downloads import library_root, run_logger, scan_answer, staging_root
 from warehouse import acquisition
@@ -76,6 +77,7 @@ def watch_sources() -> list[str]:
     with warehouse().read() as con:
         seen = acquisition.seen_rip_sources(con)
     found = poll(folder, cfg.devices, cfg.stable_s, seen)
+    found = [s for s in found if not (s.kind == "drive" and is_audio_cd(s.path))]
     queued = []
     with warehouse().write() as con:
         for source in found:

@@ -255,6 +255,21 @@ class DownloadStore:
                 [wanted_status, reason, retry_at, job_id],
             )
 
+    def finish_article(self, job_id: str, row: dict[str, Any], **fields: Any) -> None:
+        """Merge the article's row and end its job as imported, in one transaction."""
+        from warehouse.reading import merge_articles
+
+        with self.warehouse.write() as con:
+            merge_articles(con, [{**row, "job_id": job_id}])
+            _end_job(con, job_id, "imported", None, fields)
+            con.execute(
+                "UPDATE wanted_items SET status = 'imported', last_reason = NULL,"
+                " next_attempt_at = NULL, updated_at = now() WHERE wanted_id ="
+                " (SELECT wanted_id FROM download_jobs WHERE job_id = ?)"
+                " AND status <> 'cancelled'",
+                [job_id],
+            )
+
     def cancel(self, wanted_id: str) -> bool:
         """Cancel the item and its running job; finished items are left as they are."""
         with self.warehouse.write() as con:

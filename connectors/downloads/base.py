@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[int, "int | None"], None]
 """``progress(bytes_done, bytes_total_or_None)``; may raise to stop the transfer."""
 
-BUILTIN_MODULES = ("http_file", "ytdlp", "podcasts", "slskd", "lidarr")
+BUILTIN_MODULES = ("http_file", "ytdlp", "podcasts", "slskd", "lidarr", "articles")
 _sources: dict[str, type[DownloadSource]] = {}
 
 

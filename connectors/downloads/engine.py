@@ -263,7 +263,24 @@ class DownloadEngine:
                 raise
         if fetched.path is None:
             return self._record_source_import(job, source, candidate, fetched)
+        if job.request.kind is Kind.ARTICLE:
+            return self._import_article(job, candidate, fetched)
         return self._import(job, candidate, fetched)
+
+    def _import_article(
+        self, job: _Job, source: Candidate, fetched: Fetched
+    ) -> Outcome:
+        """An article: placed and recorded by ``articles.import_and_record``."""
+        from connectors.downloads.articles import import_and_record
+
+        template = self.settings.article_template
+        final = import_and_record(
+            self.store, job.job_id, fetched, self.library_root, template
+        )
+        shutil.rmtree(self.staging_root / job.wanted_id, ignore_errors=True)
+        return Outcome(
+            job.wanted_id, "imported", None, job.job_id, source.source, final
+        )
 
     def _import(self, job: _Job, candidate: Candidate, fetched: Fetched) -> Outcome:
         assert fetched.path is not None

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     EPISODE = "episode"
     VIDEO = "video"
     FILE = "file"
+    ARTICLE = "article"
 
 
 AUDIO_KINDS = frozenset({Kind.TRACK, Kind.ALBUM, Kind.EPISODE})

@@ -85,6 +85,11 @@ class JobStore(Protocol):
         """End a job and set its wanted item's status (and next attempt time)."""
         ...
 
+    def finish_article(self, job_id: str, row: dict[str, Any], **fields: Any) -> None:
+        """Record an imported article (merged on its URL) and end its job as imported,
+        in one transaction."""
+        ...
+
     def blocklist(self, source: str) -> set[str]:
         """Candidate keys of ``source`` that must never be picked."""
         ...

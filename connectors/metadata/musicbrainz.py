@@ -120,6 +120,24 @@ class MusicBrainzClient:
         )
         return dict(found["recording"])
 
+    def releases_by_disc(self, disc_id: str) -> list[dict[str, Any]]:
+        """The releases that hold an audio CD with this disc id (``[]``: none; a CD
+        stub, which has no MusicBrainz release, counts as none).
+
+        Raises:
+            TransientError: MusicBrainz unreachable.
+        """
+        try:
+            found = self._cached(
+                f"discid/{disc_id}",
+                lambda: musicbrainzngs.get_releases_by_discid(
+                    disc_id, includes=["artist-credits", "recordings"], cdstubs=False
+                ),
+            )
+        except NotFound:
+            return []
+        return list((found.get("disc") or {}).get("release-list") or [])
+
     def search_releases(
         self, artist: str, album: str, tracks: int | None, limit: int = 10
     ) -> list[dict[str, Any]]:

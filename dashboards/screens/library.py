@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import data
+from dashboards.reading import library_matches
 from medialake.runtime import settings
 from warehouse.queries.library import (
     Cursor,
@@ -39,6 +40,7 @@ def main() -> None:
     rows = found.rows
     if rows.height == 0:
         st.info("Nothing matches these filters.")
+        library_matches(flt.text)
         return
     st.dataframe(
         rows.drop("native_id"),
@@ -50,6 +52,7 @@ def main() -> None:
         },
     )
     _detail(rows.to_dicts())
+    library_matches(flt.text)
 
 
 def _filters(choices: dict[str, list[Any]]) -> LibraryFilter:

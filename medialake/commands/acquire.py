@@ -33,6 +33,7 @@ class KindOption(StrEnum):
     episode = "episode"
     video = "video"
     file = "file"
+    article = "article"
 
 
 def _bars() -> ProgressBars:

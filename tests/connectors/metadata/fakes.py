@@ -1,4 +1,5 @@
-"""Local fake MusicBrainz (with the Cover Art Archive) and TMDb servers on 127.0.0.1.
+"""Local fake MusicBrainz (with the Cover Art Archive), TMDb and AcoustID servers on
+127.0.0.1.
 
 They serve the recorded responses in ``<repo>/../shared/peers/{musicbrainz,tmdb}/``,
 read at run time, and behave like the real services where it matters to a client:
@@ -89,11 +90,19 @@ class _Handler(BaseHTTPRequestHandler):
     fake: _Fake
 
     def do_GET(self) -> None:
+        self._serve(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._serve(self.rfile.read(length) if length else b"")
+
+    def _serve(self, body: bytes) -> None:
         parts = urlsplit(self.path)
+        form = parse_qs(body.decode("utf-8")) if body else {}
         hit = Hit(
             time.monotonic(),
             unquote(parts.path),
-            parse_qs(parts.query),
+            {**parse_qs(parts.query), **form},
             self.headers.get("User-Agent", ""),
         )
         with self.fake.lock:
@@ -124,6 +133,7 @@ class FakeMusicBrainz(_Fake):
         super().__init__(delay=delay)
         self.min_interval = min_interval
         self._last = -1e9
+        self.extra: dict[str, bytes] = {}  # "entity/id" -> an answer a test derived
 
     def answer(self, hit: Hit) -> tuple[int, dict[str, str], bytes]:
         if not hit.path.startswith("/ws/2/"):
@@ -145,6 +155,12 @@ class FakeMusicBrainz(_Fake):
     def _lookup(
         self, entity: str, mbid: str, query: dict[str, list[str]]
     ) -> tuple[int, dict[str, str], bytes]:
+        if f"{entity}/{mbid}" in self.extra:
+            return (
+                200,
+                {"Content-Type": "application/xml"},
+                self.extra[f"{entity}/{mbid}"],
+            )
         folder = MB_DIR / entity
         inc = (query.get("inc") or [""])[0].replace(" ", "+")
         exact = folder / f"{mbid}-{inc}.xml" if inc else folder / f"{mbid}.xml"
@@ -324,3 +340,62 @@ def _file(status: int, name: str) -> tuple[int, dict[str, str], bytes]:
 
 def _json(data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": "application/json"}, json.dumps(data).encode()
+
+
+class FakeAcoustid(_Fake):
+    """AcoustID's ``/v2/lookup`` (GET or form POST), answering as its documentation
+    and server do: ``{"status": "ok", "results": [...]}`` with ``meta`` recordings and
+    releases, ``{"status": "error", "error": {"code", "message"}}`` with HTTP 400 for
+    a missing parameter (2), an invalid fingerprint (3) or key (4), and HTTP 429 with
+    code 14 when asked more often than ``per_second`` (or for the next
+    ``rate_limit_next`` requests); ``unavailable_next`` answers 503 with code 13.
+
+    ``answers`` maps a fingerprint to its results (a fingerprint it does not hold gets
+    ``results: []``, AcoustID's "no result").
+    """
+
+    def __init__(self, api_key: str = "test-acoustid-key", per_second: float = 3.0):
+        super().__init__()
+        self.api_key, self.per_second = api_key, per_second
+        self.answers: dict[str, list[dict[str, Any]]] = {}
+        self.rate_limit_next = 0
+        self.unavailable_next = 0
+        self._last = -1e9
+
+    def answer(self, hit: Hit) -> tuple[int, dict[str, str], bytes]:
+        if hit.path.rstrip("/") != "/v2/lookup":
+            return 404, {"Content-Type": "text/plain"}, b"Not Found"
+        value = {k: v[0] for k, v in hit.query.items()}
+        with self.lock:
+            too_fast = hit.at - self._last < 1.0 / self.per_second - 0.005
+            self._last = hit.at
+            forced, self.rate_limit_next = (
+                self.rate_limit_next > 0,
+                max(0, self.rate_limit_next - 1),
+            )
+            down, self.unavailable_next = (
+                self.unavailable_next > 0,
+                max(0, self.unavailable_next - 1),
+            )
+        if too_fast or forced:
+            return _acoustid_error(
+                429, 14, "rate limit (3 requests per second) exceeded, try again later"
+            )
+        if down:
+            return _acoustid_error(503, 13, "service unavailable")
+        for name in ("client", "duration", "fingerprint"):
+            if not value.get(name):
+                return _acoustid_error(400, 2, f'missing required parameter "{name}"')
+        if value["client"] != self.api_key:
+            return _acoustid_error(400, 4, "invalid API key")
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value["fingerprint"]):
+            return _acoustid_error(400, 3, "invalid fingerprint")
+        results = self.answers.get(value["fingerprint"], [])
+        return _json({"status": "ok", "results": results})
+
+
+def _acoustid_error(
+    status: int, code: int, message: str
+) -> tuple[int, dict[str, str], bytes]:
+    body = {"status": "error", "error": {"code": code, "message": message}}
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()

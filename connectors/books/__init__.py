@@ -1,0 +1,1 @@
+"""Books: EPUB and PDF metadata read from files under a books root."""
