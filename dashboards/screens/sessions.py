@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
+from dashboards.auth import require_user
 from medialake.runtime import settings
 from playback.sessions.client import (
     ServiceUnreachable,
@@ -52,8 +53,11 @@ def main() -> None:
         )
     except SessionsApiError as exc:
         data.stop_with(f"The playback service refused the request: {exc}", "error")
+    user = require_user()
+    if not user.is_admin:  # a member sees and controls the sessions they made
+        live = [s for s in live if s.get("created_by") == user.username]
     _show_notice()
-    _new_session(client)
+    _new_session(client, user.username)
     st.subheader(f"Live sessions ({len(live)})")
     st.button("Refresh", key="sessions-refresh")
     if not live:
@@ -81,7 +85,7 @@ def _assets() -> list[dict[str, Any]]:
     return data.guard(read) or []
 
 
-def _new_session(client: SessionsClient) -> None:
+def _new_session(client: SessionsClient, username: str) -> None:
     st.subheader("New session")
     assets = _assets()
     if not assets:
@@ -99,11 +103,17 @@ def _new_session(client: SessionsClient) -> None:
     )
     if st.button("Create session", type="primary"):
         created = data.guard(
-            partial(client.create, str(asset_id), str(mode), str(buffering))
+            partial(
+                client.create,
+                str(asset_id),
+                str(mode),
+                str(buffering),
+                created_by=username,
+            )
         )
         if created:
             st.session_state[NOTICE] = {
-                "message": f"Session created for {created['title']}.",
+                "message": f"Session created for {data.md(created['title'])}.",
                 "invite_url": created["invite_url"],
                 "host_url": created["host_url"],
             }

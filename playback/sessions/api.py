@@ -103,7 +103,7 @@ class SessionsApi:
             self.service.duration_of(asset_id),
             mode=mode,
             buffering=buffering,
-            created_by=str(body.get("created_by") or "api")[:20],
+            created_by=str(body.get("created_by") or "api")[:64],
         )
         payload = {
             **session.public(self.engine.clock()),

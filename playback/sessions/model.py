@@ -234,5 +234,6 @@ class Session:
             "state": self.state,
             "position": round(self.position_at(now), 3),
             "seq": self.seq,
+            "created_by": self.created_by,
             "members": [m.public() for m in self.members.values()],
         }

@@ -133,3 +133,27 @@ def test_create_share_and_control_a_session(service: Service) -> None:
         with pytest.raises(ConnectionClosed, match="4001"):
             read_until_closed(ann)
     assert not at.exception
+
+
+def test_a_member_sees_and_controls_only_their_own_sessions(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = service.api("POST", "/api/sessions", {"asset_id": service.asset}).json()
+    become(monkeypatch, "member")
+    at = page()
+    assert at.subheader[1].value == "Live sessions (0)"
+    button(at, "Create session").click().run()
+    titles = [s for s in at.subheader if s.value.startswith("Live sessions")]
+    assert titles[0].value == "Live sessions (1)"
+    mine = [
+        s
+        for s in service.api("GET", "/api/sessions").json()["sessions"]
+        if s["session_id"] != other["session_id"]
+    ]
+    assert [s["created_by"] for s in mine] == [
+        at.sidebar.caption[0].value.split("**")[1].replace("\\", "")
+    ]
+    for session in service.api("GET", "/api/sessions").json()["sessions"]:
+        service.api(
+            "POST", f"/api/sessions/{session['session_id']}/control", {"action": "end"}
+        )
