@@ -56,3 +56,7 @@ fi
 if [ ! -f playback/static/node_modules/hls.js/dist/hls.min.js ]; then
   npm ci --prefix playback/static --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
+# Other players the tests drive (Shaka Player, Video.js), pinned by their package-lock.json
+if [ "$want_tests" = "--tests" ] && [ ! -f tests/playback/players/node_modules/video.js/dist/video.min.js ]; then
+  npm ci --prefix tests/playback/players --no-audit --no-fund --ignore-scripts --loglevel=error
+fi
