@@ -1,0 +1,278 @@
+"""Pushing a managed playlist to one target server, with a per-item report.
+
+The pushed list is the playlist's matched tracks in the playlist's order, each track
+once. Against what the server holds now: nothing to change -> ``unchanged`` (no write);
+a playlist medialake made -> updated in place (``update_playlist``); none yet -> created
+(``create_playlist``), or one of the same name adopted. When the server's copy differs
+from what medialake last pushed, somebody edited it by hand: the push is ``edited``
+(nothing written, the differences reported) unless ``force``. A server that cannot hold
+playlists but whose files are readable here (a folder of files) gets an M3U8 next to
+the music instead. Every push stores a ``playlist_syncs`` row and its items.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.errors import ConnectorError
+from connectors.media_servers.base import Unsupported
+from connectors.playlists.formats import ExportItem, write_m3u8
+from medialake.runtime import settings
+from tasks.context import engine, flow_run_id, warehouse
+from warehouse import playlist_sync as store
+
+if TYPE_CHECKING:
+    from connectors.media_servers.base import MediaServerClient
+    from connectors.media_servers.records import PlaylistRecord
+
+
+def _label(entry: dict[str, Any]) -> str:
+    parts = [p for p in (entry.get("artist"), entry.get("title")) if p]
+    return " - ".join(parts) or entry.get("location") or "(empty entry)"
+
+
+def plan(
+    entries: list[dict[str, Any]], matches: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The track ids to push, in order, and one report item per entry."""
+    desired: list[str] = []
+    items = []
+    for entry in entries:
+        match = matches.get(entry["entry_key"]) or {"status": "missing"}
+        item = {
+            "position": entry["position"],
+            "entry_key": entry["entry_key"],
+            "label": _label(entry),
+            "status": match["status"],
+            "track_native_id": match.get("track_native_id"),
+            "score": match.get("score"),
+            "method": match.get("method"),
+            "reason": match.get("reason") or ("not matched yet"),
+        }
+        if match["status"] == "ambiguous":
+            named = json.loads(match.get("candidates") or "[]")
+            listed = "; ".join(f"{c[2]} ({c[1]:.2f})" for c in named[:3])
+            item["reason"] = f"{item['reason']}: {listed}" if listed else item["reason"]
+        elif match["status"] == "matched":
+            native = match["track_native_id"]
+            if native in desired:
+                item.update(status="duplicate", reason="already earlier in the list")
+            else:
+                desired.append(native)
+                item.update(status="pending", reason=None)
+        items.append(item)
+    return desired, items
+
+
+def _find(
+    client: MediaServerClient, name: str, target: dict[str, Any] | None
+) -> PlaylistRecord | Unsupported | None:
+    found = client.get_playlists()
+    if isinstance(found, Unsupported):
+        return found
+    if target and target.get("target_native_id"):
+        same = [p for p in found if p.native_id == target["target_native_id"]]
+        if same:
+            return same[0]
+    return next((p for p in found if p.name == name), None)
+
+
+@task(name="playlist-push", cache_policy=NO_CACHE)
+def push_playlist(playlist_id: str, server: str, force: bool = False) -> dict[str, Any]:
+    """Push one playlist to one server and store the report; returns its summary."""
+    wh = warehouse()
+    playlist = store.find_playlist(wh, playlist_id)
+    if playlist is None:
+        raise KeyError(f"no managed playlist {playlist_id!r}")
+    entries = store.entries(wh, playlist_id)
+    desired, items = plan(entries, store.matches(wh, playlist_id, server))
+    target = store.target(wh, playlist_id, server)
+    sync: dict[str, Any] = {
+        "playlist_id": playlist_id,
+        "server_id": server,
+        "entries": len(entries),
+        "flow_run_id": flow_run_id(),
+        "started_at": datetime.now(UTC),
+    }
+    client = engine().get(server)
+    pushed = None
+    try:
+        current = _find(client, playlist["name"], target)
+        if isinstance(current, Unsupported):
+            status, pushed, removed = _export(server, playlist, desired, items, target)
+        else:
+            status, pushed, removed = _write(
+                client, playlist, desired, items, current, target, force
+            )
+    except (ConnectorError, OSError) as exc:
+        status, removed = "failed", []
+        sync["error"] = str(exc)
+        for item in items:
+            if item["status"] == "pending":
+                item.update(status="refused", reason=f"the server refused: {exc}")
+    sync.update(status=status, finished_at=datetime.now(UTC))
+    if pushed is not None:
+        sync["target_native_id"] = pushed["target_native_id"]
+        pushed.update(playlist_id=playlist_id, server_id=server)
+    elif target:
+        sync["target_native_id"] = target["target_native_id"]
+    items += removed
+    counts = {
+        key: sum(1 for i in items if i["status"] == key)
+        for key in ("added", "kept", "removed", "missing", "ambiguous", "refused")
+    }
+    sync.update(counts)
+    if status == "unchanged":  # only what needs attention: keeps the table small
+        items = [i for i in items if i["status"] in ("missing", "ambiguous")]
+    sync_id = store.record_push(wh, sync, items, pushed)
+    return {"sync_id": sync_id, "playlist": playlist["name"], **sync, **counts}
+
+
+def _mark(items: list[dict[str, Any]], before: list[str]) -> list[dict[str, Any]]:
+    """Added or kept for the pushed items; removal items for what left."""
+    had = set(before)
+    for item in items:
+        if item["status"] == "pending":
+            kept = item["track_native_id"] in had
+            item["status"] = "kept" if kept else "added"
+    pushed = {i["track_native_id"] for i in items if i["status"] in ("added", "kept")}
+    return [
+        {
+            "position": None,
+            "entry_key": None,
+            "label": None,
+            "status": "removed",
+            "track_native_id": native,
+            "score": None,
+            "method": None,
+            "reason": "no longer in the source",
+        }
+        for native in dict.fromkeys(before)
+        if native not in pushed
+    ]
+
+
+def _write(
+    client: MediaServerClient,
+    playlist: dict[str, Any],
+    desired: list[str],
+    items: list[dict[str, Any]],
+    current: PlaylistRecord | None,
+    target: dict[str, Any] | None,
+    force: bool,
+) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
+    last = list((target or {}).get("pushed_track_ids") or [])
+    if current is not None and target and current.track_native_ids != last:
+        if not force:
+            return "edited", None, _edited(items, current.track_native_ids, last)
+    before = current.track_native_ids if current is not None else []
+    removed = _mark(items, before)
+    if current is not None and current.track_native_ids == desired:
+        status, record = "unchanged", current
+    elif current is not None:
+        answer = client.update_playlist(current.native_id, desired)
+        status, record = "updated", _checked(answer)
+    elif not desired:
+        return "empty", None, removed
+    else:
+        answer = client.create_playlist(playlist["name"], desired)
+        status, record = "created", _checked(answer)
+    pushed = {
+        "target_native_id": record.native_id,
+        "pushed_track_ids": list(record.track_native_ids or desired),
+        "pushed_at": datetime.now(UTC),
+    }
+    return status, pushed, removed
+
+
+def _checked(answer: PlaylistRecord | Unsupported) -> PlaylistRecord:
+    if isinstance(answer, Unsupported):
+        raise ConnectorError(answer.kind, str(answer))
+    return answer
+
+
+def _edited(
+    items: list[dict[str, Any]], now: list[str], last: list[str]
+) -> list[dict[str, Any]]:
+    """Report a playlist edited on the server since the last push; change nothing."""
+    added_by_hand = [n for n in now if n not in set(last)]
+    removed_by_hand = [n for n in last if n not in set(now)]
+    reason = (
+        f"edited on the server since the last push ({len(added_by_hand)} added, "
+        f"{len(removed_by_hand)} removed by hand, or reordered); not overwritten: "
+        f"push with --force to replace it"
+    )
+    for item in items:
+        if item["status"] == "pending":
+            item.update(status="held", reason=reason)
+    return [
+        {
+            "position": None,
+            "entry_key": None,
+            "label": None,
+            "status": "edited",
+            "track_native_id": native,
+            "score": None,
+            "method": None,
+            "reason": why,
+        }
+        for natives, why in (
+            (added_by_hand, "added on the server by hand"),
+            (removed_by_hand, "removed on the server by hand"),
+        )
+        for native in natives
+    ]
+
+
+def _export(
+    server: str,
+    playlist: dict[str, Any],
+    desired: list[str],
+    items: list[dict[str, Any]],
+    target_row: dict[str, Any] | None,
+) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
+    """Write the playlist as an M3U8 beside the music of a server without playlists."""
+    client = engine().get(server)
+    files = store.track_files(warehouse(), server, desired)
+    local = {native: client.local_path(row["path"]) for native, row in files.items()}
+    readable = [native for native in desired if local.get(native)]
+    for item in items:
+        if item["status"] == "pending" and item["track_native_id"] not in readable:
+            item.update(status="refused", reason="the file is not readable here")
+    if not readable:
+        raise ConnectorError(
+            server, "cannot hold playlists, and none of its files is readable here"
+        )
+    folder = settings().playlists.export_dir or Path(
+        os.path.commonpath([str(Path(str(local[n])).parent) for n in readable])
+    )
+    name = re.sub(r"[/\\\0]", "_", playlist["name"]).strip(". ") or "playlist"
+    target = Path(folder) / f"{name}.m3u8"
+    before = list((target_row or {}).get("pushed_track_ids") or [])
+    export = [
+        ExportItem(
+            str(local[n]),
+            files[n]["title"],
+            files[n]["artist"],
+            files[n]["duration_s"],
+        )
+        for n in readable
+    ]
+    if not (before == readable and target.exists()):
+        write_m3u8(target, playlist["name"], export)
+    removed = _mark(items, before)
+    status = "unchanged" if before == readable and target.exists() else "exported"
+    pushed = {
+        "target_native_id": str(target),
+        "pushed_track_ids": readable,
+        "pushed_at": datetime.now(UTC),
+    }
+    return status, pushed, removed
