@@ -37,6 +37,7 @@ def playlist_push(
     targets: list[str] | None = None,
     force: bool = False,
     rescan: bool = False,
+    want_missing: bool = False,
 ) -> list[dict[str, Any]]:
     """Import ``sources`` (specs: ``source``, ``name``, ``targets``, ``mirror``), then
     match and push them and the managed ``playlists`` (ids or names).
@@ -46,6 +47,7 @@ def playlist_push(
         force: replace a target edited by hand since the last push.
         rescan: first ask each target to rescan its library and sync it, so that
             files added since (downloads) can match.
+        want_missing: afterwards, put the entries still missing on the wanted list.
     """
     imported = src.import_playlists(sources) if sources else []
     ids = [row["playlist_id"] for row in imported if not row.get("error")]
@@ -56,7 +58,13 @@ def playlist_push(
                 f"no managed playlist {ref!r} (see 'medialake playlist list')"
             )
         ids.append(found["playlist_id"])
-    return _match_and_push(list(dict.fromkeys(ids)), targets, force, rescan)
+    ids = list(dict.fromkeys(ids))
+    try:
+        return _match_and_push(ids, targets, force, rescan)
+    finally:
+        if want_missing:
+            for pid in ids:
+                print(f"wanted list: {src.want_missing(pid)}")
 
 
 @flow(name="playlist-sync", log_prints=True)

@@ -251,8 +251,8 @@ def _export(
         raise ConnectorError(
             server, "cannot hold playlists, and none of its files is readable here"
         )
-    folder = settings().playlists.export_dir or Path(
-        os.path.commonpath([str(Path(str(local[n])).parent) for n in readable])
+    folder = settings().playlists.export_dir or _library_folder(
+        client, server, [Path(str(local[n])) for n in readable]
     )
     name = re.sub(r"[/\\\0]", "_", playlist["name"]).strip(". ") or "playlist"
     target = Path(folder) / f"{name}.m3u8"
@@ -276,3 +276,14 @@ def _export(
         "pushed_at": datetime.now(UTC),
     }
     return status, pushed, removed
+
+
+def _library_folder(client: MediaServerClient, server: str, files: list[Path]) -> Path:
+    """The folder every file of the server shares (its library root), as readable
+    here; else the folder the pushed files share."""
+    ends = [
+        client.local_path(p) for p in store.library_bounds(warehouse(), server) if p
+    ]
+    found = [p for p in ends if p is not None] if len(ends) == 2 else []
+    chosen = found if len(found) == 2 else files
+    return Path(os.path.commonpath([str(p.parent) for p in chosen]))

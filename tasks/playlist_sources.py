@@ -216,3 +216,29 @@ def match_playlists(server: str, playlist_ids: list[str]) -> dict[str, int]:
         for match in found:
             counts[match["status"]] = counts.get(match["status"], 0) + 1
     return counts
+
+
+@task(name="playlist-want-missing", cache_policy=NO_CACHE)
+def want_missing(playlist_id: str, server: str | None = None) -> dict[str, int]:
+    """Put the entries missing on ``server`` (any target when None) on the wanted
+    list; an entry already wanted is not added twice. Returns counts."""
+    from connectors.downloads.records import Kind, Request
+    from warehouse.downloads import DownloadStore
+
+    downloads = DownloadStore(warehouse())
+    added = already = 0
+    for row in store.missing_entries(warehouse(), playlist_id, server):
+        if not row.get("title"):
+            continue
+        request = Request(
+            kind=Kind.TRACK,
+            query=" - ".join(p for p in (row.get("artist"), row["title"]) if p),
+            artist=row.get("artist"),
+            title=row["title"],
+            album=row.get("album"),
+            duration_s=row.get("duration_s"),
+            mb_recording_id=row.get("mb_recording_id"),
+        )
+        _, _, new = downloads.add_wanted(request.key(), request.as_row())
+        added, already = added + new, already + (not new)
+    return {"added": added, "already": already}

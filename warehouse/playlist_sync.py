@@ -465,3 +465,31 @@ def report_items(
             " ORDER BY position NULLS LAST, track_native_id",
             *params,
         )
+
+
+def missing_entries(
+    wh: Warehouse, playlist: str, server: str | None = None
+) -> list[dict[str, Any]]:
+    """Entries missing on ``server`` (on any target when None), in order, once."""
+    with wh.read() as con:
+        return rows(
+            con,
+            "SELECT DISTINCT e.* FROM managed_playlist_entries e JOIN playlist_matches"
+            " m USING (playlist_id, entry_key) WHERE e.playlist_id = ? AND m.status ="
+            " 'missing' AND (? IS NULL OR m.server_id = ?) ORDER BY e.position",
+            playlist,
+            server,
+            server,
+        )
+
+
+def library_bounds(wh: Warehouse, server: str) -> tuple[str | None, str | None]:
+    """The first and last file path of a server in sort order: their common folder
+    is the folder every file of the server shares."""
+    with wh.read() as con:
+        row = con.execute(
+            "SELECT min(path), max(path) FROM media_files WHERE server_id = ?"
+            " AND removed_at IS NULL",
+            [server],
+        ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
