@@ -50,6 +50,7 @@ _NEUTRAL = re.compile(
     r"deluxe|bonus track|explicit|clean|\d{4})\b"
 )
 _FILLER = frozenset({"version", "edition", "digital", "digitally", "the", "a"})
+_MIX_WORDS = frozenset({"remix", "mix", "rmx", "re", "version", "edit"})
 _FEAT = re.compile(r"^(feat|ft|featuring|with)\b")
 _FEAT_INLINE = re.compile(r"\s+(feat\.?|ft\.|featuring)\s+.*$", re.I)
 _SEGMENTS = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
@@ -131,6 +132,19 @@ def parse_title(title: str) -> tuple[str, frozenset[str]]:
     return core, frozenset(versions)
 
 
+@lru_cache(maxsize=200_000)
+def remix_name(title: str) -> str:
+    """Which remix a title names (``'Song (Club Mix)'`` -> ``'club'``), or ''."""
+    for found in [*_SEGMENTS.finditer(title), _DASH.search(title)]:
+        if found is None:
+            continue
+        inner = fold(found[1])
+        if _VERSIONS[0][1].search(_NEUTRAL.sub(" ", inner)):
+            words = [w for w in inner.split() if w not in _MIX_WORDS]
+            return " ".join(words)
+    return ""
+
+
 def _classify(inner: str, versions: set[str]) -> bool:
     """Whether a bracketed aside or a dash suffix is a version, a neutral note or a
     featured artist (and so not part of the core title)."""
@@ -167,6 +181,10 @@ def score(entry: Entry, track: Track) -> tuple[float, str | None]:
     core, versions = parse_title(track.title)
     if want_versions != versions:
         return 0.0, _version_reason(want_versions, versions)
+    if "remix" in versions:
+        wanted_mix, mix = remix_name(entry.title or ""), remix_name(track.title)
+        if wanted_mix and mix and fuzz.ratio(wanted_mix, mix) < 80:
+            return 0.0, f"wanted the {wanted_mix} remix, found the {mix} remix"
     title = max(fuzz.ratio(want_core, core), fuzz.token_sort_ratio(want_core, core))
     parts: list[tuple[float, float]] = [(0.55, title / 100)]
     artist = None
@@ -250,6 +268,8 @@ def decide(
         not others or best_score - others[0][0] >= limits.margin
     ):
         return Match(MATCHED, best.native_id, best_score, "fuzzy", candidates=listed)
+    if refused and best_score < limits.accept:  # the song is there, as another take
+        return Match(MISSING, score=best_score, reason=refused[0], candidates=listed)
     reason = (
         "several tracks score alike"
         if best_score >= limits.accept
