@@ -46,6 +46,12 @@ def main() -> None:
             PAGES / "sql.py", title="SQL", icon=":material/database:", url_path="sql"
         ),
         st.Page(
+            PAGES / "playlists.py",
+            title="Playlists",
+            icon=":material/queue_music:",
+            url_path="playlists",
+        ),
+        st.Page(
             PAGES / "sessions.py",
             title="Sessions",
             icon=":material/groups:",
