@@ -5,8 +5,11 @@ reported and kept, and the M3U8 export of a folder server."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +175,98 @@ def test_hand_edit_is_reported_not_overwritten(servers: None, tmp_path: Path) ->
     assert now.track_native_ids == by_hand
     [forced] = playlist_push(playlists=[name], force=True)
     assert forced["status"] == "updated"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A static web server on 127.0.0.1 serving a folder."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = partial(_Quiet, directory=str(root))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_copy_server_playlist_remote_list_and_watch_folder(
+    servers: None,
+    tmp_path: Path,
+    web: tuple[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tasks.context import reset
+
+    # Plex -> Jellyfin and Navidrome: a server's own playlist as the source.
+    plex = engine().get("pms")
+    ids = [
+        r[0]
+        for r in query(
+            "SELECT native_id FROM tracks WHERE server_id = 'pms'"
+            " ORDER BY title LIMIT 20"
+        )
+    ]
+    made = plex.create_playlist(f"Plex Picks {uuid.uuid4().hex[:4]}", ids)
+    assert not isinstance(made, type(None))
+    [copied, *_] = playlist_push(
+        sources=[
+            {
+                "source": f"server:pms:{made.native_id}",  # type: ignore[union-attr]
+                "targets": ["pms", "jf"],
+            }
+        ]
+    )
+    assert copied["server_id"] == "jf"  # the source server is never a target
+    assert copied["added"] == 20
+    expected = [
+        (a, t)
+        for _, a, t in sorted(
+            query(
+                "SELECT native_id, artist, title FROM tracks WHERE server_id ="
+                " 'pms' ORDER BY title LIMIT 20"
+            ),
+            key=lambda r: ids.index(r[0]),
+        )
+    ]
+    assert on_server("jf", made.name) == expected  # type: ignore[union-attr]
+
+    # A remote list yt-dlp reads (an XSPF page served on 127.0.0.1, no suffix).
+    url, root = web
+    songs = sample_tracks()[:3]
+    tracks = "".join(
+        f"<track><location>{url}/{n}.mp3</location>"
+        f"<title>{s.tags.artist} - {s.tags.title}</title></track>"
+        for n, s in enumerate(songs)
+    )
+    (root / "weekly").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><playlist version="1" '
+        f'xmlns="http://xspf.org/ns/0/"><trackList>{tracks}</trackList></playlist>'
+    )
+    [remote] = playlist_push(
+        sources=[{"source": f"{url}/weekly", "name": "Weekly", "targets": ["navi"]}]
+    )
+    assert (remote["status"], remote["added"], remote["missing"]) == ("created", 3, 0)
+    assert on_server("navi", "Weekly") == [(s.tags.artist, s.tags.title) for s in songs]
+
+    # A watched folder: a new PLS file becomes a mirrored playlist on the targets.
+    watch = tmp_path / "watch"
+    watch.mkdir()
+    song = sample_tracks()[7]
+    (watch / "dropped.pls").write_text(
+        f"[playlist]\nFile1=x.mp3\nTitle1={song.tags.artist} - {song.tags.title}\n"
+    )
+    monkeypatch.setenv("MEDIALAKE_PLAYLISTS_WATCH_DIR", str(watch))
+    monkeypatch.setenv("MEDIALAKE_PLAYLISTS_TARGETS", '["jf"]')
+    reset()
+    pushed = [s for s in playlist_sync() if s["playlist"] == "dropped"]
+    assert [(s["server_id"], s["status"], s["added"]) for s in pushed] == [
+        ("jf", "created", 1)
+    ]
+    assert on_server("jf", "dropped") == [(song.tags.artist, song.tags.title)]
