@@ -42,14 +42,14 @@ _ENTRY_SCHEMA = {
 TRACK_COLUMNS = "native_id title artist album_artist album duration_s".split()
 
 _CANDIDATES = """
-WITH e AS (
+WITH e AS MATERIALIZED (
   SELECT entry_key, title, artist, album, duration_s, location,
     lower(nullif(mb_recording_id, '')) AS mbid,
     coalesce(match_key, CASE WHEN album IS NOT NULL AND duration_s IS NOT NULL
       THEN ml_track_match_key(NULL, artist, album, title, duration_s) END) AS mkey,
     ml_match_text(title) AS tn, ml_match_text(artist) AS an
   FROM _pl_entries),
-tr AS (
+tr AS MATERIALIZED (
   SELECT native_id, title, artist, album_artist, album, duration_s, file_native_id,
     lower(nullif(mb_recording_id, '')) AS mbid,
     coalesce(match_key, ml_track_match_key(mb_recording_id,
@@ -66,20 +66,39 @@ exact AS (
   JOIN tr ON tr.file_native_id = f.native_id
   UNION ALL
   SELECT e.entry_key, 'key', 3, tr.native_id FROM e JOIN tr ON e.mkey = tr.mkey),
-et AS (SELECT DISTINCT entry_key, unnest(string_split(tn, ' ')) AS tok FROM e),
+artists AS MATERIALIZED (SELECT DISTINCT an FROM tr WHERE an <> ''),
+atok AS MATERIALIZED (
+  SELECT an, unnest(string_split(an, ' ')) AS tok FROM artists),
+etok AS (
+  SELECT DISTINCT entry_key, unnest(string_split(an, ' ')) AS tok FROM e
+  WHERE an <> ''),
+rare AS (
+  SELECT tok FROM atok WHERE tok IN (SELECT tok FROM etok) AND length(tok) > 1
+  GROUP BY tok HAVING count(*) <= $cap),
+artist_pairs AS (
+  SELECT DISTINCT etok.entry_key, atok.an FROM etok JOIN rare USING (tok)
+  JOIN atok USING (tok)),
+by_artist AS (
+  SELECT p.entry_key, tr.native_id FROM artist_pairs p JOIN e USING (entry_key)
+  JOIN tr ON tr.an = p.an
+  WHERE jaro_winkler_similarity(e.an, p.an) >= 0.6
+    AND (jaro_winkler_similarity(e.tn, tr.tn) >= 0.7
+         OR list_has_any(string_split(e.tn, ' '), string_split(tr.tn, ' ')))),
+title_only AS (
+  SELECT DISTINCT entry_key, unnest(string_split(tn, ' ')) AS tok FROM e
+  WHERE an = ''),
 tt AS (
   SELECT native_id, unnest(string_split(tn, ' ')) AS tok FROM tr
-  WHERE tn <> ''),
-useful AS (
-  SELECT tok FROM tt WHERE tok IN (SELECT tok FROM et WHERE length(tok) > 1)
+  WHERE (SELECT count(*) FROM title_only) > 0),
+words AS (
+  SELECT tok FROM tt WHERE tok IN (SELECT tok FROM title_only) AND length(tok) > 2
   GROUP BY tok HAVING count(*) <= $cap),
-word_pairs AS (
-  SELECT DISTINCT et.entry_key, tt.native_id
-  FROM et JOIN useful USING (tok) JOIN tt USING (tok)),
+by_word AS (
+  SELECT DISTINCT t.entry_key, tt.native_id FROM title_only t
+  JOIN words USING (tok) JOIN tt USING (tok)),
 pairs AS (
-  SELECT entry_key, native_id FROM word_pairs
-  UNION SELECT e.entry_key, tr.native_id FROM e JOIN tr ON e.an = tr.an
-    WHERE e.an <> '' AND jaro_winkler_similarity(e.tn, tr.tn) >= 0.75
+  SELECT entry_key, native_id FROM by_artist
+  UNION SELECT entry_key, native_id FROM by_word
   UNION SELECT e.entry_key, tr.native_id FROM e JOIN tr ON e.tn = tr.tn
     WHERE e.tn <> ''),
 fuzzy AS (
@@ -194,7 +213,7 @@ def candidates(
     entry_rows: Sequence[dict[str, Any]],
     *,
     limit: int = 20,
-    cap: int = 20_000,
+    cap: int = 2_000,
 ) -> tuple[
     dict[str, list[tuple[str, dict[str, Any]]]], dict[str, list[dict[str, Any]]]
 ]:

@@ -198,7 +198,8 @@ def _m3u(text: str, name: str, base: str, label: str) -> Parsed:
             continue
         else:
             location = resolve_location(line, base)
-            fields = {**_from_location(location), **pending, "location": location}
+            hints = {} if pending.get("title") else _from_location(location)
+            fields = {**hints, **pending, "location": location}
             out.entries.append(_entry(fields))
             pending = {}
     if pending:
@@ -232,7 +233,9 @@ def _pls(text: str, name: str, base: str, label: str) -> Parsed:
             out.problems.append(f"{label}: entry {index} has no File{index}; skipped")
             continue
         location = resolve_location(row["file"], base)
-        fields = {**_from_location(location), **_split_label(row.get("title", ""))}
+        label_fields = _split_label(row.get("title", ""))
+        hints = {} if label_fields else _from_location(location)
+        fields = {**hints, **label_fields}
         fields.update(location=location, duration_s=_duration(row.get("length")))
         out.entries.append(_entry(fields))
     return out
@@ -316,6 +319,8 @@ def _locate(fields: dict[str, Any], location: str | None, base: str) -> None:
     if not location:
         return
     fields["location"] = resolve_location(location, base)
+    if fields.get("title"):
+        return  # the path says less than the tags do
     for key, value in _from_location(fields["location"]).items():
         if not fields.get(key):
             fields[key] = value

@@ -20,6 +20,7 @@ MBID = "3fd4237c-a63f-52e9-9b9c-1b587f9af20a"
 
 
 def test_m3u_with_extinf_relative_absolute_and_url_entries(tmp_path: Path) -> None:
+    """#EXTINF says artist and title; a bare path says them through its folders."""
     folder = tmp_path / "lists"
     folder.mkdir()
     (folder / "mix.m3u8").write_text(
@@ -38,7 +39,6 @@ def test_m3u_with_extinf_relative_absolute_and_url_entries(tmp_path: Path) -> No
     assert parsed.entries[0] == Entry(
         title="Lost",
         artist="Zoë Keating",
-        album="Into the Trees",
         duration_s=212.0,
         location=str(tmp_path / "Music/Zoë Keating/Into the Trees/01 Lost.flac"),
     )
