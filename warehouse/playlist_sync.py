@@ -60,10 +60,12 @@ exact AS (
   SELECT e.entry_key, 'mbid' AS method, 1 AS rank, tr.native_id
   FROM e JOIN tr ON e.mbid = tr.mbid
   UNION ALL
-  SELECT e.entry_key, 'path', 2, tr.native_id FROM e
-  JOIN media_files f ON f.path = e.location AND f.server_id = $server
-    AND f.removed_at IS NULL
-  JOIN tr ON tr.file_native_id = f.native_id
+  SELECT * FROM (
+    SELECT p.entry_key, 'path', 2, tr.native_id FROM _pl_paths p
+    JOIN media_files f ON f.path = p.path AND f.server_id = $server
+      AND f.removed_at IS NULL
+    JOIN tr ON tr.file_native_id = f.native_id
+    QUALIFY rank() OVER (PARTITION BY p.entry_key ORDER BY length(p.path) DESC) = 1)
   UNION ALL
   SELECT e.entry_key, 'key', 3, tr.native_id FROM e JOIN tr ON e.mkey = tr.mkey),
 artists AS MATERIALIZED (SELECT DISTINCT an FROM tr WHERE an <> ''),
@@ -227,8 +229,17 @@ def candidates(
         [{k: e.get(k) for k in ENTRY_COLUMNS} for e in entry_rows],
         schema=_ENTRY_SCHEMA,
     ).unique(subset=["entry_key"], keep="first")
+    paths = pl.DataFrame(
+        [
+            {"entry_key": key, "path": variant}
+            for key, location in zip(frame["entry_key"], frame["location"], strict=True)
+            for variant in path_variants(location)
+        ],
+        schema={"entry_key": pl.String, "path": pl.String},
+    )
     with wh.read() as con:
         con.register("_pl_entries", frame.to_arrow())
+        con.register("_pl_paths", paths.to_arrow())
         try:
             cur = con.execute(
                 _CANDIDATES, {"server": server, "cap": cap, "limit": limit}
@@ -236,6 +247,7 @@ def candidates(
             found = cur.fetchall()
         finally:
             con.unregister("_pl_entries")
+            con.unregister("_pl_paths")
     for key, method, _rank, *track in found:
         record = dict(zip(TRACK_COLUMNS, track, strict=True))
         if method == "fuzzy":
@@ -243,6 +255,17 @@ def candidates(
         else:
             exact[key].append((method, record))
     return exact, fuzzy
+
+
+def path_variants(location: str | None) -> list[str]:
+    """The paths a server may store for a playlist location: the path itself and
+    its tails of two components or more (a folder server stores paths relative to
+    its root, ``Music/Artist/Album/01 Song.flac``). URLs have none."""
+    if not location or "://" in location:
+        return []
+    parts = [p for p in location.split("/") if p]
+    tails = ["/".join(parts[i:]) for i in range(len(parts) - 1)]
+    return [location, *tails]
 
 
 def save_matches(
