@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 
 from connectors.errors import ConnectorError
 from connectors.media_servers.base import Unsupported
-from connectors.playlists.formats import ExportItem, write_m3u8
+from connectors.playlists.formats import ExportItem, read_playlist, write_m3u8
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, warehouse
 from warehouse import playlist_sync as store
@@ -107,7 +107,9 @@ def push_playlist(playlist_id: str, server: str, force: bool = False) -> dict[st
     try:
         current = _find(client, playlist["name"], target)
         if isinstance(current, Unsupported):
-            status, pushed, removed = _export(server, playlist, desired, items, target)
+            status, pushed, removed = _export(
+                server, playlist, desired, items, target, force
+            )
         else:
             status, pushed, removed = _write(
                 client, playlist, desired, items, current, target, force
@@ -238,10 +240,13 @@ def _export(
     desired: list[str],
     items: list[dict[str, Any]],
     target_row: dict[str, Any] | None,
+    force: bool,
 ) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
-    """Write the playlist as an M3U8 beside the music of a server without playlists."""
+    """Write the playlist as an M3U8 beside the music of a server without playlists;
+    a file edited by hand since the last export is reported, not overwritten."""
     client = engine().get(server)
-    files = store.track_files(warehouse(), server, desired)
+    before = list((target_row or {}).get("pushed_track_ids") or [])
+    files = store.track_files(warehouse(), server, [*desired, *before])
     local = {native: client.local_path(row["path"]) for native, row in files.items()}
     readable = [native for native in desired if local.get(native)]
     for item in items:
@@ -256,26 +261,62 @@ def _export(
     )
     name = re.sub(r"[/\\\0]", "_", playlist["name"]).strip(". ") or "playlist"
     target = Path(folder) / f"{name}.m3u8"
-    before = list((target_row or {}).get("pushed_track_ids") or [])
-    export = [
-        ExportItem(
-            str(local[n]),
-            files[n]["title"],
-            files[n]["artist"],
-            files[n]["duration_s"],
-        )
-        for n in readable
-    ]
-    if not (before == readable and target.exists()):
+    by_hand = False
+    if target_row and target.exists():
+        wrote = [str(local[n]) for n in before if local.get(n)]
+        now = [e.location or "" for e in read_playlist(target).entries]
+        by_hand = now != wrote
+        if by_hand and not force:
+            return "edited", None, _edited_file(items, now, wrote)
+    unchanged = before == readable and target.exists() and not by_hand
+    if not unchanged:
+        export = [
+            ExportItem(
+                str(local[n]),
+                files[n]["title"],
+                files[n]["artist"],
+                files[n]["duration_s"],
+            )
+            for n in readable
+        ]
         write_m3u8(target, playlist["name"], export)
     removed = _mark(items, before)
-    status = "unchanged" if before == readable and target.exists() else "exported"
     pushed = {
         "target_native_id": str(target),
         "pushed_track_ids": readable,
         "pushed_at": datetime.now(UTC),
     }
-    return status, pushed, removed
+    return ("unchanged" if unchanged else "exported"), pushed, removed
+
+
+def _edited_file(
+    items: list[dict[str, Any]], now: list[str], wrote: list[str]
+) -> list[dict[str, Any]]:
+    """Report an exported M3U8 edited by hand (by path); change nothing."""
+    for item in items:
+        if item["status"] == "pending":
+            item.update(
+                status="held",
+                reason="the exported file was edited by hand since the last export;"
+                " not overwritten: push with --force to replace it",
+            )
+    return [
+        {
+            "position": None,
+            "entry_key": None,
+            "label": path,
+            "status": "edited",
+            "track_native_id": None,
+            "score": None,
+            "method": None,
+            "reason": why,
+        }
+        for paths, why in (
+            ([p for p in now if p not in set(wrote)], "added to the file by hand"),
+            ([p for p in wrote if p not in set(now)], "removed from the file by hand"),
+        )
+        for path in paths
+    ]
 
 
 def _library_folder(client: MediaServerClient, server: str, files: list[Path]) -> Path:

@@ -14,6 +14,7 @@ from flows.library_sync import library_sync
 from medialake.cli import _load_commands, app, console
 from medialake.sample import SampleSummary, sample_tracks
 from tasks.context import warehouse
+from tests.connectors.media_servers.subsonic.helpers import add_track
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -47,7 +48,7 @@ def test_import_push_report_and_want(library: Path, tmp_path: Path) -> None:
             f"#EXTINF:-1,{t.tags.artist} - {t.tags.title}",
             str(library.parent / t.path),
         ]
-    lines += ["#EXTINF:200,Nobody - <b>Not Here</b>", "/nowhere/x.mp3"]
+    lines += ["#EXTINF:-1,Nobody - <b>Not Here</b>", "/nowhere/x.mp3"]
     source = tmp_path / "road trip.m3u"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -80,6 +81,25 @@ def test_import_push_report_and_want(library: Path, tmp_path: Path) -> None:
     with warehouse().read() as con:
         rows = con.execute("SELECT artist, title FROM wanted_items").fetchall()
     assert rows == [("Nobody", "<b>Not Here</b>")]
+
+    # A hand edit of the exported file is reported and kept until --force.
+    edited = exported.read_text(encoding="utf-8").splitlines()[:-2]
+    exported.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    code, out = invoke("playlist", "push", "road trip")
+    assert code == 0, out
+    assert "edited" in out
+    assert exported.read_text(encoding="utf-8").splitlines() == edited
+    code, out = invoke("playlist", "push", "road trip", "--force")
+    assert "exported" in out
+    assert len(exported.read_text(encoding="utf-8").splitlines()) == len(edited) + 2
+
+    # The missing track arrives (a download); --rescan syncs the server first, and
+    # the entry is matched and pushed.
+    add_track(library, "Nobody", "Arrivals", "<b>Not Here</b>")
+    code, out = invoke("playlist", "push", "road trip", "--rescan")
+    assert code == 0, out
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    assert lines[-1] == "Nobody/Arrivals/01 <b>Not Here</b>.mp3"
 
 
 def test_a_file_that_is_not_a_playlist_is_refused(
