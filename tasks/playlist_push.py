@@ -7,7 +7,9 @@ a playlist medialake made -> updated in place (``update_playlist``); none yet ->
 from what medialake last pushed, somebody edited it by hand: the push is ``edited``
 (nothing written, the differences reported) unless ``force``. A server that cannot hold
 playlists but whose files are readable here (a folder of files) gets an M3U8 next to
-the music instead. Every push stores a ``playlist_syncs`` row and its items.
+the music instead. When the server refuses tracks it names (it no longer has them:
+the warehouse is older than the server), those are reported ``refused`` and the rest
+is written. Every push stores a ``playlist_syncs`` row and its items.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ from typing import TYPE_CHECKING, Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, NotFound, RequestRejected
 from connectors.media_servers.base import Unsupported
+from connectors.media_servers.records import PlaylistRecord
 from connectors.playlists.formats import ExportItem, read_playlist, write_m3u8
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, warehouse
 from warehouse import playlist_sync as store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from connectors.media_servers.base import MediaServerClient
-    from connectors.media_servers.records import PlaylistRecord
 
 
 def _label(entry: dict[str, Any]) -> str:
@@ -180,19 +184,61 @@ def _write(
     if current is not None and current.track_native_ids == desired:
         status, record = "unchanged", current
     elif current is not None:
-        answer = client.update_playlist(current.native_id, desired)
-        status, record = "updated", _checked(answer)
+        native = current.native_id
+        record, desired = _send(
+            lambda ids: _checked(client.update_playlist(native, ids)), desired, items
+        )
+        status = "updated"
     elif not desired:
         return "empty", None, removed
     else:
-        answer = client.create_playlist(playlist["name"], desired)
-        status, record = "created", _checked(answer)
+        name = playlist["name"]
+
+        def create_or_update(ids: list[str]) -> PlaylistRecord:
+            made = _find(client, name, None)  # a first try may have left one behind
+            if isinstance(made, PlaylistRecord):
+                return _checked(client.update_playlist(made.native_id, ids))
+            return _checked(client.create_playlist(name, ids))
+
+        record, desired = _send(
+            lambda ids: _checked(client.create_playlist(name, ids)),
+            desired,
+            items,
+            retry=create_or_update,
+        )
+        status = "created"
     pushed = {
         "target_native_id": record.native_id,
         "pushed_track_ids": list(record.track_native_ids or desired),
         "pushed_at": datetime.now(UTC),
     }
     return status, pushed, removed
+
+
+def _send(
+    call: Callable[[list[str]], PlaylistRecord],
+    desired: list[str],
+    items: list[dict[str, Any]],
+    retry: Callable[[list[str]], PlaylistRecord] | None = None,
+) -> tuple[PlaylistRecord, list[str]]:
+    """Write ``desired``; when the server refuses some tracks and names them (a track
+    it no longer has), report those ``refused`` and write the rest, once."""
+    try:
+        return call(desired), desired
+    except (NotFound, RequestRejected) as exc:
+        text = str(exc)
+        refused = {n for n in desired if re.search(_named(n), text)}
+        if not refused or len(refused) == len(set(desired)):
+            raise
+        for item in items:
+            if item["track_native_id"] in refused and item["status"] != "refused":
+                item.update(status="refused", reason=f"the server refused it: {text}")
+        keep = [n for n in desired if n not in refused]
+        return (retry or call)(keep), keep
+
+
+def _named(native_id: str) -> str:
+    return rf"(?<![\w-]){re.escape(native_id)}(?![\w-])"
 
 
 def _checked(answer: PlaylistRecord | Unsupported) -> PlaylistRecord:

@@ -23,6 +23,7 @@ from connectors.playlists.matching import Thresholds, Track, decide
 from medialake.runtime import settings
 from tasks.context import engine, warehouse
 from warehouse import playlist_sync as store
+from warehouse.playlist_match import candidates
 
 _URL = re.compile(r"^https?://", re.I)
 
@@ -174,7 +175,7 @@ def match_entries(
     server: str, entry_rows: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """Decide every entry on ``server``: a match row by entry key."""
-    exact, fuzzy = store.candidates(warehouse(), server, entry_rows)
+    exact, fuzzy = candidates(warehouse(), server, entry_rows)
     limits = thresholds()
     decided: dict[str, dict[str, Any]] = {}
     for row in entry_rows:

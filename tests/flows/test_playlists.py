@@ -270,3 +270,40 @@ def test_copy_server_playlist_remote_list_and_watch_folder(
         ("jf", "created", 1)
     ]
     assert on_server("jf", "dropped") == [(song.tags.artist, song.tags.title)]
+
+
+def test_a_track_the_server_refuses_is_reported_and_the_rest_pushed(
+    servers: None, tmp_path: Path
+) -> None:
+    """The warehouse still lists a track Plex no longer has (a stale sync)."""
+    import polars as pl
+
+    from warehouse.upsert import merge_frame
+
+    ghost = {
+        "server_id": "pms",
+        "native_id": "987654",
+        "title": "Phantom Song",
+        "artist": "The Sine Waves",
+    }
+    with warehouse().write() as con:
+        merge_frame(con, "tracks", pl.DataFrame([ghost]))
+    songs = sample_tracks()[:3]
+    m3u = tmp_path / "ghost.m3u"
+    lines = ["#EXTM3U", "#EXTINF:-1,The Sine Waves - Phantom Song", "a.mp3"]
+    for s in songs:
+        lines += [f"#EXTINF:-1,{s.tags.artist} - {s.tags.title}", "b.mp3"]
+    m3u.write_text("\n".join(lines) + "\n")
+    name = f"Ghost {uuid.uuid4().hex[:6]}"
+    [pushed] = playlist_push(
+        sources=[{"source": str(m3u), "name": name, "targets": ["pms"]}]
+    )
+    assert (pushed["status"], pushed["added"], pushed["refused"]) == ("created", 3, 1)
+    assert on_server("pms", name) == [(s.tags.artist, s.tags.title) for s in songs]
+    [(status, reason)] = query(
+        "SELECT status, reason FROM playlist_sync_items WHERE sync_id = ?"
+        " AND position = 0",
+        pushed["sync_id"],
+    )
+    assert status == "refused"
+    assert "987654" in reason
