@@ -176,9 +176,17 @@ def _write(
     force: bool,
 ) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
     last = list((target or {}).get("pushed_track_ids") or [])
-    if current is not None and target and current.track_native_ids != last:
-        if not force:
-            return "edited", None, _edited(items, current.track_native_ids, last)
+    if current is not None and current.track_native_ids != (
+        last if target else desired
+    ):
+        if not force:  # changed by hand since the last push, or never ours
+            return (
+                "edited",
+                None,
+                _edited(
+                    items, current.track_native_ids, last, known=target is not None
+                ),
+            )
     before = current.track_native_ids if current is not None else []
     removed = _mark(items, before)
     if current is not None and current.track_native_ids == desired:
@@ -248,15 +256,19 @@ def _checked(answer: PlaylistRecord | Unsupported) -> PlaylistRecord:
 
 
 def _edited(
-    items: list[dict[str, Any]], now: list[str], last: list[str]
+    items: list[dict[str, Any]], now: list[str], last: list[str], known: bool = True
 ) -> list[dict[str, Any]]:
-    """Report a playlist edited on the server since the last push; change nothing."""
+    """Report a playlist edited on the server since the last push, or one of the same
+    name that medialake did not make; change nothing."""
     added_by_hand = [n for n in now if n not in set(last)]
     removed_by_hand = [n for n in last if n not in set(now)]
     reason = (
         f"edited on the server since the last push ({len(added_by_hand)} added, "
         f"{len(removed_by_hand)} removed by hand, or reordered); not overwritten: "
         f"push with --force to replace it"
+        if known
+        else "the server already has a playlist of this name with other tracks; not"
+        " overwritten: push with --force to replace it"
     )
     for item in items:
         if item["status"] == "pending":

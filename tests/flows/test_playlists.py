@@ -176,6 +176,18 @@ def test_hand_edit_is_reported_not_overwritten(servers: None, tmp_path: Path) ->
     [forced] = playlist_push(playlists=[name], force=True)
     assert forced["status"] == "updated"
 
+    # A playlist of the same name that medialake did not make is not taken over.
+    theirs = f"Theirs {uuid.uuid4().hex[:6]}"
+    kept = client.create_playlist(theirs, by_hand[:2])
+    other = tmp_path / "theirs.m3u"
+    write_m3u(other)
+    [refused] = playlist_push(
+        sources=[{"source": str(other), "name": theirs, "targets": ["jf"]}]
+    )
+    assert refused["status"] == "edited"
+    [now] = [p for p in client.get_playlists() if p.name == theirs]  # type: ignore[union-attr]
+    assert now.track_native_ids == kept.track_native_ids  # type: ignore[union-attr]
+
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
