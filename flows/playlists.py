@@ -70,7 +70,9 @@ def playlist_push(
 @flow(name="playlist-sync", log_prints=True)
 def playlist_sync(force: bool = False) -> list[dict[str, Any]]:
     """Import new files of the watch folder as mirrored playlists, re-read every
-    mirrored source, re-match and push the changes."""
+    mirrored source, re-match and push the changes. A target with missing entries
+    that a download was imported for since its last push is rescanned and synced
+    first (the download may fill one)."""
     wh = warehouse()
     specs = [{"source": str(path), "mirror": True} for path in src.watched_files()]
     mirrored = store.list_playlists(wh, mirrored_only=True)
@@ -79,7 +81,9 @@ def playlist_sync(force: bool = False) -> list[dict[str, Any]]:
     specs += [{"source": _spec(row)} for row in mirrored]
     imported = src.import_playlists(specs) if specs else []
     ids = [row["playlist_id"] for row in imported]
-    return _match_and_push(ids, None, force, False)
+    targets = {t for row in mirrored for t in row["targets"]}
+    rescan = store.downloads_since_push(wh, sorted(targets))
+    return _match_and_push(ids, None, force, rescan)
 
 
 def _spec(row: dict[str, Any]) -> str:
@@ -87,7 +91,7 @@ def _spec(row: dict[str, Any]) -> str:
 
 
 def _match_and_push(
-    ids: list[str], only: list[str] | None, force: bool, rescan: bool
+    ids: list[str], only: list[str] | None, force: bool, rescan: bool | list[str]
 ) -> list[dict[str, Any]]:
     wh = warehouse()
     per_server: dict[str, list[str]] = {}
@@ -98,8 +102,8 @@ def _match_and_push(
         for server in playlist["targets"]:
             if only is None or server in only:
                 per_server.setdefault(server, []).append(pid)
-    if rescan:
-        for server in per_server:
+    for server in per_server:
+        if rescan is True or (isinstance(rescan, list) and server in rescan):
             _rescan(server)
     for server, pids in per_server.items():
         src.match_playlists(server, pids)

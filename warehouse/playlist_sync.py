@@ -394,3 +394,23 @@ def library_bounds(wh: Warehouse, server: str) -> tuple[str | None, str | None]:
             [server],
         ).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def downloads_since_push(wh: Warehouse, servers: Sequence[str]) -> list[str]:
+    """The servers among ``servers`` that have missing entries and that a download
+    was imported for since their last push: they need a rescan before the next."""
+    if not servers:
+        return []
+    with wh.read() as con:
+        found = con.execute(
+            "WITH s AS (SELECT unnest(?) AS server_id),"
+            " imported AS (SELECT max(updated_at) AS at FROM wanted_items"
+            "  WHERE status = 'imported'),"
+            " pushed AS (SELECT server_id, max(finished_at) AS at,"
+            "  max_by(missing, finished_at) AS missing FROM playlist_syncs"
+            "  GROUP BY server_id)"
+            " SELECT s.server_id FROM s JOIN pushed USING (server_id), imported"
+            " WHERE pushed.missing > 0 AND imported.at > pushed.at",
+            [list(servers)],
+        ).fetchall()
+    return [server for (server,) in found]

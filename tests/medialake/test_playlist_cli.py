@@ -93,10 +93,13 @@ def test_import_push_report_and_want(library: Path, tmp_path: Path) -> None:
     assert "exported" in out
     assert len(exported.read_text(encoding="utf-8").splitlines()) == len(edited) + 2
 
-    # The missing track arrives (a download); --rescan syncs the server first, and
-    # the entry is matched and pushed.
+    # The missing track arrives (its download is imported): the scheduled sync of a
+    # mirrored playlist rescans and syncs the server first, then matches and pushes.
+    assert invoke("playlist", "import", str(source), "--mirror")[0] == 0
     add_track(library, "Nobody", "Arrivals", "<b>Not Here</b>")
-    code, out = invoke("playlist", "push", "road trip", "--rescan")
+    with warehouse().write() as con:
+        con.execute("UPDATE wanted_items SET status = 'imported', updated_at = now()")
+    code, out = invoke("playlist", "sync")
     assert code == 0, out
     lines = exported.read_text(encoding="utf-8").splitlines()
     assert lines[-1] == "Nobody/Arrivals/01 <b>Not Here</b>.mp3"
