@@ -4,7 +4,7 @@ One page per module under ``screens/`` (not ``pages/``: Streamlit would serve a
 folder of that name as pages of their own, outside this script and its sign-in
 check); shared helpers live in :mod:`dashboards.data`. Every run checks who is
 signed in (:mod:`dashboards.auth`); the pages follow the role: admins get everything,
-members browse (no SQL page, no job controls).
+members browse (no SQL page, no job or playlist controls).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def main() -> None:
     )
     user = require_user()
     sidebar(user)
-    admin_only = {"jobs", "sql"}
+    admin_only = {"jobs", "sql", "playlists"}
     pages = [
         st.Page(
             PAGES / "overview.py",
@@ -53,6 +53,12 @@ def main() -> None:
         ),
         st.Page(
             PAGES / "sql.py", title="SQL", icon=":material/database:", url_path="sql"
+        ),
+        st.Page(
+            PAGES / "playlists.py",
+            title="Playlists",
+            icon=":material/queue_music:",
+            url_path="playlists",
         ),
         st.Page(
             PAGES / "sessions.py",

@@ -322,6 +322,24 @@ class SessionsSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
 
 
+class PlaylistsSettings(_Section):
+    """Playlist sources, matching and pushes (``medialake playlist``).
+
+    ``watch_dir``: a folder whose playlist files (M3U/M3U8, PLS, XSPF, JSPF) are
+    imported and mirrored by the scheduled ``playlist-sync`` flow, onto ``targets``
+    (default: every configured server). ``export_dir``: where a server that cannot
+    hold playlists (a folder of files) gets its M3U8 (default: the folder the pushed
+    tracks share). ``accept``/``review``/``margin``: the matcher's thresholds.
+    """
+
+    watch_dir: Path | None = None
+    targets: list[str] = Field(default_factory=list)
+    export_dir: Path | None = None
+    accept: float = Field(default=0.90, gt=0, le=1)
+    review: float = Field(default=0.60, ge=0, le=1)
+    margin: float = Field(default=0.04, ge=0, le=1)
+
+
 class Settings(_Section):
     """All settings of one medialake installation."""
 
@@ -338,6 +356,7 @@ class Settings(_Section):
     rips: RipsSettings = RipsSettings()
     books: BooksSettings = BooksSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
+    playlists: PlaylistsSettings = PlaylistsSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property
