@@ -363,6 +363,7 @@ class AuthPages:
         if not self.accounts.setup_open():
             return RedirectResponse("/login", status_code=303)
         if request.method == "GET":
+            self.accounts.setup_code()  # made now if the service has not printed it
             return page(self.title, "Set up medialake", _setup_form())
         if not same_origin(request):
             return PlainTextResponse("forbidden: cross-site request", status_code=403)
