@@ -47,8 +47,11 @@ def config_from_settings(settings: Settings) -> PlaybackConfig:
             return None
 
     def titles() -> list[tuple[str, str]]:
-        with wh.read() as con:
-            found = session_tables.playable_assets(con)
+        try:
+            with wh.read() as con:
+                found = session_tables.playable_assets(con)
+        except (WarehouseError, OSError, RuntimeError):
+            return []
         return [(str(a["asset_id"]), str(a["title"])) for a in found]
 
     return PlaybackConfig(
