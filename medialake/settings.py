@@ -68,13 +68,16 @@ class SyncSettings(_Section):
 
 
 class PrefectSettings(_Section):
-    """Prefect: the API to talk to (empty means the embedded ephemeral API), and the
+    """Prefect: the API to talk to (empty: a local server, see ``server``), and the
     database of the server ``medialake up`` starts (empty: SQLite in the data folder,
     or the warehouse's PostgreSQL when its catalog is one)."""
 
     api_url: str | None = None
     logging_level: str = "WARNING"
     database_url: SecretStr | None = None
+    # Without api_url: "background" starts one local server and reuses it (stopped by
+    # `medialake server stop`); "ephemeral" starts one per command (seconds each).
+    server: Literal["background", "ephemeral"] = "background"
 
 
 def _default_sources() -> list[str]:

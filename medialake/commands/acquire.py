@@ -18,7 +18,7 @@ from rich.table import Table
 
 from medialake.cli import console, fail
 from medialake.progress_bars import ProgressBars
-from medialake.runtime import prepare_environment
+from medialake.runtime import connect_prefect, prepare_environment
 from medialake.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -126,6 +126,7 @@ def download(
     fields = {"kind": kind and kind.value, "source": source, "artist": artist}
     fields |= {"title": title, "album": album}
     specs = [{"text": text, **fields} for text in requests or []]
+    connect_prefect()
     from flows.acquire import acquire
 
     with _bars():
@@ -168,6 +169,7 @@ def rip(
         return
     if not source and not watch:
         raise fail("name a SOURCE to rip, or use --watch")
+    connect_prefect()
     from flows.acquire import rip as rip_flow
     from flows.acquire import watch_rips
 

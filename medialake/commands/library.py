@@ -18,7 +18,7 @@ from rich.progress import (
 
 from medialake.cli import console, fail
 from medialake.progress_bars import ProgressBars
-from medialake.runtime import prepare_environment
+from medialake.runtime import connect_prefect, prepare_environment
 from medialake.settings import SettingsError
 
 
@@ -81,6 +81,7 @@ def sync(
         names = [engine().get(server).name] if server else engine().names
     except (SettingsError, KeyError) as exc:
         raise fail(str(exc).strip("'\"")) from None
+    connect_prefect()
     from flows.library_sync import SyncFailed, library_sync
 
     started = time.monotonic()

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from medialake.cli import console, fail
 from medialake.progress_bars import ProgressBars
-from medialake.runtime import prepare_environment
+from medialake.runtime import connect_prefect, prepare_environment
 from medialake.settings import SettingsError
 
 
@@ -72,6 +72,7 @@ def transcode(
         prepare_environment()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    connect_prefect()
     from flows.transcode import TranscodeFailed
     from flows.transcode import transcode as transcode_flow
 
