@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from tasks.context import warehouse
@@ -14,17 +15,25 @@ from warehouse import reads
 if TYPE_CHECKING:
     from rich.console import Console
 
-NEXT_STEPS = (
-    "[bold]Next:[/]",
-    "  medialake sync --mode full      re-sync and detect removed files",
-    '  medialake sql "SELECT * FROM tracks LIMIT 10"',
-    "  medialake --help                every command",
-    "  prefect.yaml                    schedules: incremental 30 min, full nightly",
-)
+
+def next_steps(command: str) -> str:
+    """What to try next, in the form that runs in the user's shell (``command``)."""
+    return "\n".join(
+        (
+            "[bold]Next:[/]",
+            f"  {command} sync --mode full   re-sync and detect removed files",
+            f'  {command} sql "SELECT artist, album, title FROM tracks LIMIT 10"',
+            f"  {command} --help             every command",
+            "  prefect.yaml   schedules: incremental 30 min, full nightly",
+        )
+    )
 
 
-def print_summary(console: Console, servers: list[str], seconds: float) -> None:
-    """Print per-server counts, each server's latest run and files in error."""
+def print_summary(
+    console: Console, servers: list[str], seconds: float, *, hints: bool = True
+) -> None:
+    """Print per-server counts, each server's latest run and files in error; then,
+    after a run that did not fail, what to try next."""
     with warehouse().read() as con:
         summary = [
             row for row in reads.library_summary(con) if row["server"] in servers
@@ -74,7 +83,10 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
         )
     for server, path, error in failed:
         console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
-    console.print("\n".join(NEXT_STEPS))
+    if hints:
+        from medialake.cli import command_name
+
+        console.print(next_steps(escape(command_name())), highlight=False)
 
 
 def _describe_run(run: dict) -> str:

@@ -16,9 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from medialake.cli import console, fail
+from medialake.cli import console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
-from medialake.runtime import connect_prefect, prepare_environment
+from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 
 
@@ -73,6 +73,7 @@ def sync(
     ] = Mode.incremental,
 ) -> None:
     """Sync the library of one or every configured server into the warehouse."""
+    from medialake.failures import advice
     from medialake.summary import print_summary
     from tasks.context import engine
 
@@ -81,7 +82,7 @@ def sync(
         names = [engine().get(server).name] if server else engine().names
     except (SettingsError, KeyError) as exc:
         raise fail(str(exc).strip("'\"")) from None
-    connect_prefect()
+    flows_ready()
     from flows.library_sync import SyncFailed, library_sync
 
     started = time.monotonic()
@@ -99,9 +100,12 @@ def sync(
             library_sync(server=server, mode=mode.value)
         except SyncFailed as exc:
             failed = str(exc)
-    print_summary(console, names, time.monotonic() - started)
+    if failed:  # the error first, then what the runs recorded; no hints
+        what = advice(failed) or "the run's details are in the Prefect UI"
+        exit_ = fail(f"sync failed: {failed}; {what}", 1)
+    print_summary(console, names, time.monotonic() - started, hints=not failed)
     if failed:
-        raise fail(f"sync failed: {failed}", 1)
+        raise exit_
 
 
 def register(app: typer.Typer) -> None:
