@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from medialake.runtime import settings
 from tasks import enrich as t
+from tasks.notify import on_flow_failure
 
 if TYPE_CHECKING:
     from prefect.futures import PrefectFuture
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     name="enrich",
     task_runner=ThreadPoolTaskRunner(max_workers=3),  # type: ignore[arg-type]
     log_prints=True,
+    on_failure=[on_flow_failure],
 )
 def enrich(
     probe: bool = True,

@@ -18,6 +18,7 @@ from connectors.media_servers.base import SyncMode
 from medialake.runtime import settings
 from tasks import library_sync as t
 from tasks.context import engine
+from tasks.notify import notify_sync, on_flow_failure
 from tasks.server_extras import sync_extras
 
 
@@ -25,6 +26,7 @@ from tasks.server_extras import sync_extras
     name="library-sync",
     task_runner=ThreadPoolTaskRunner(max_workers=2),  # type: ignore[arg-type]
     log_prints=True,
+    on_failure=[on_flow_failure],
 )
 def library_sync(
     server: str | None = None, mode: str = "incremental"
@@ -44,6 +46,7 @@ def library_sync(
         except Exception as exc:  # one server's fault must not stop the others
             text = str(exc)
             failures.append(text if text.startswith(f"{name}:") else f"{name}: {text}")
+    notify_sync(summaries)
     if failures:
         raise SyncFailed("; ".join(failures))
     return summaries

@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from medialake.runtime import settings
 from tasks import transcode as t
+from tasks.notify import on_flow_failure
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -60,6 +61,7 @@ def ensure_ffmpeg_limit(limit: int) -> int:
     name="transcode",
     task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
     log_prints=True,
+    on_failure=[on_flow_failure],
 )
 def transcode(
     item: str | None = None, media: str = "video", force: bool = False

@@ -292,6 +292,22 @@ class SessionsSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
 
 
+NotifyEvent = Literal["failed", "suspect", "downloaded", "ripped"]
+
+
+def _all_events() -> list[NotifyEvent]:
+    return ["failed", "suspect", "downloaded", "ripped"]
+
+
+class NotifySettings(_Section):
+    """Notifications through Apprise: ``targets`` are Apprise URLs (``json://``,
+    ``ntfy://``, ``tgram://``, ``mailto://`` ...; secrets, they may hold tokens);
+    ``events`` picks what is sent."""
+
+    targets: list[SecretStr] = Field(default_factory=list)
+    events: list[NotifyEvent] = Field(default_factory=_all_events)
+
+
 class Settings(_Section):
     """All settings of one medialake installation."""
 
@@ -305,6 +321,7 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()
+    notify: NotifySettings = NotifySettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
