@@ -18,6 +18,7 @@ from prefect import flow
 from tasks import downloads as d
 from tasks import rips as r
 from tasks.notify import notify_done, on_flow_failure
+from tasks.report import publish
 
 BATCH = 50
 
@@ -57,6 +58,12 @@ def acquire(
     scan = d.trigger_scan(imported) if imported else None
     done = [o for o in outcomes if o["status"] == "imported"]
     notify_done("downloaded", done, "downloads finished")
+    publish(
+        "acquire",
+        f"downloads: {len(done)} imported of {len(outcomes)}",
+        outcomes,
+        ("wanted_id", "status", "source", "path", "reason"),
+    )
     return {
         "submitted": submitted,
         "episodes_queued": queued,

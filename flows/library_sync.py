@@ -19,6 +19,7 @@ from medialake.runtime import settings
 from tasks import library_sync as t
 from tasks.context import engine
 from tasks.notify import notify_sync, on_flow_failure
+from tasks.report import publish
 from tasks.server_extras import sync_extras
 
 
@@ -47,9 +48,27 @@ def library_sync(
             text = str(exc)
             failures.append(text if text.startswith(f"{name}:") else f"{name}: {text}")
     notify_sync(summaries)
+    _report(mode, summaries, failures)
     if failures:
         raise SyncFailed("; ".join(failures))
     return summaries
+
+
+SUMMARY_COLUMNS = ("server", "status", "seen", "added", "updated", "removed", "failed")
+
+
+def _report(mode: str, summaries: list[dict[str, Any]], failures: list[str]) -> None:
+    """The run's story for the Prefect UI: a row per server, failures and suspects
+    with their reasons."""
+    rows = [dict(s) for s in summaries]
+    rows += [{"server": text.split(":", 1)[0], "status": "failed"} for text in failures]
+    notes = [f"failed: {text}" for text in failures]
+    notes += [
+        f"suspect: {s['server']}: nothing removed: {s.get('reason')}"
+        for s in summaries
+        if s.get("status") == "suspect"
+    ]
+    publish("library-sync", f"library sync ({mode})", rows, SUMMARY_COLUMNS, notes)
 
 
 class SyncFailed(RuntimeError):
