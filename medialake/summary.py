@@ -3,17 +3,25 @@ next."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from tasks.context import warehouse
-from warehouse import reads
-
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+@dataclass
+class LibraryState:
+    """What the summary shows, read by the command: per-server counts, each server's
+    latest run, and files in error as (server, path, error)."""
+
+    summary: list[dict[str, Any]]
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def next_steps(command: str) -> str:
@@ -30,18 +38,11 @@ def next_steps(command: str) -> str:
 
 
 def print_summary(
-    console: Console, servers: list[str], seconds: float, *, hints: bool = True
+    console: Console, state: LibraryState, seconds: float, *, hints: str | None = None
 ) -> None:
     """Print per-server counts, each server's latest run and files in error; then,
-    after a run that did not fail, what to try next."""
-    with warehouse().read() as con:
-        summary = [
-            row for row in reads.library_summary(con) if row["server"] in servers
-        ]
-        latest: dict[str, dict[str, Any]] = {}
-        for run in reads.latest_runs(con, limit=200):
-            latest.setdefault(run["server_id"], run)
-        failed = reads.failed_files(con, limit=10)
+    with ``hints`` (how the user runs medialake), what to try next."""
+    summary, latest, failed = state.summary, state.latest, state.failed
     table = Table(title=f"medialake library ({seconds:.1f} s)", box=box.SIMPLE_HEAD)
     for column in (
         "server",
@@ -84,9 +85,7 @@ def print_summary(
     for server, path, error in failed:
         console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
     if hints:
-        from medialake.cli import command_name
-
-        console.print(next_steps(escape(command_name())), highlight=False)
+        console.print(next_steps(escape(hints)), highlight=False)
 
 
 def _describe_run(run: dict) -> str:
