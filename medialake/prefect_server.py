@@ -9,7 +9,8 @@ a flow connects, in this order, to:
    ``medialake up`` runs, or the background server of an earlier command;
 3. a new background server (``[prefect] server = "background"``, the default): started
    once, detached from the command, recorded in ``server.json``, reused by every later
-   command until ``medialake server stop``;
+   command until ``medialake server stop``, or until it has been idle for
+   ``[prefect] server_idle_minutes`` (:mod:`medialake.prefect_keeper`);
 4. a server for this command only (``[prefect] server = "ephemeral"``, or when the
    background server cannot start): it dies with the command, even on ``kill -9``
    (``PR_SET_PDEATHSIG``).
@@ -142,6 +143,8 @@ def connect(settings: Settings) -> str:
                     file=sys.stderr,
                 )
     if state is not None:
+        with contextlib.suppress(OSError):  # in use: the keeper's idle clock restarts
+            os.utime(state_path(settings))
         os.environ["PREFECT_API_URL"] = state.url
         return state.owner
     os.environ["PREFECT_API_URL"] = start_for_this_process(settings)
@@ -187,19 +190,24 @@ def start_background(settings: Settings) -> ServerState:
     port = free_port()
     log = log_path(settings)
     log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://{HOST}:{port}/api"
+    idle_s = str(settings.prefect.server_idle_minutes * 60)
     command = [
+        sys.executable, "-m", "medialake.prefect_keeper", str(state_path(settings)),
+        idle_s, url, "--",
         sys.executable, "-m", "prefect", "server", "start", "--host", HOST,
         "--port", str(port), "--analytics-off", "--no-scheduler", "--no-late-runs",
     ]  # fmt: skip
-    # sh starts the server in the background and exits: the server is nobody's
-    # child, so stopping this command's process tree leaves it alone.
+    # sh starts the keeper (which runs the server and stops it when idle) in the
+    # background and exits: the keeper is nobody's child, so stopping this command's
+    # process tree leaves it alone.
     launcher = subprocess.run(
         ["sh", "-c", 'exec "$@" >>"$LOG" 2>&1 </dev/null & echo $!', "sh", *command],
         env={**server_environment(settings), "LOG": str(log)},
         capture_output=True, text=True, check=True, start_new_session=True,
     )  # fmt: skip
     pid = int(launcher.stdout.strip())
-    state = ServerState(f"http://{HOST}:{port}/api", pid, BACKGROUND, time.time())
+    state = ServerState(url, pid, BACKGROUND, time.time())
     if not _wait_healthy(state.url, state.pid):
         stop_pid(state.pid)
         raise ServerStartError(
@@ -209,7 +217,7 @@ def start_background(settings: Settings) -> ServerState:
     return state
 
 
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+def die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -232,7 +240,7 @@ def start_for_this_process(settings: Settings) -> str:
     ]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
+        preexec_fn=functools.partial(die_with_parent, os.getpid()),
     )  # fmt: skip
     url = f"http://{HOST}:{port}/api"
     if not _wait_healthy(url, process.pid):

@@ -78,6 +78,7 @@ class PrefectSettings(_Section):
     # Without api_url: "background" starts one local server and reuses it (stopped by
     # `medialake server stop`); "ephemeral" starts one per command (seconds each).
     server: Literal["background", "ephemeral"] = "background"
+    server_idle_minutes: float = Field(default=60.0, ge=0)  # 0: until stopped
 
 
 def _default_sources() -> list[str]:

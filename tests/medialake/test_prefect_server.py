@@ -26,8 +26,10 @@ def servers_of(home: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(proc.info["cmdline"] or [])
-        if "prefect" not in cmdline or (
-            "server start" not in cmdline and "uvicorn" not in cmdline
+        if (
+            "prefect_keeper" in cmdline
+            or "prefect" not in cmdline
+            or ("server start" not in cmdline and "uvicorn" not in cmdline)
         ):
             continue
         try:
@@ -80,27 +82,41 @@ def test_a_killed_command_leaves_the_one_reused_server(
     assert wait_for(state_file.exists), "no background server was recorded"
     first.send_signal(signal.SIGKILL)
     first.wait()
-    server_pid = json.loads(state_file.read_text())["pid"]
-    assert [p.pid for p in servers_of(library_home)] == [server_pid]
+    keeper = json.loads(state_file.read_text())["pid"]
+    (server,) = servers_of(library_home)
+    assert server.ppid() == keeper
 
     result = run_cli(library_home, "sync", **background)
     assert result.returncode == 0, result.stderr
     assert "incremental succeeded" in result.stdout
-    assert json.loads(state_file.read_text())["pid"] == server_pid
-    assert [p.pid for p in servers_of(library_home)] == [server_pid]
+    assert json.loads(state_file.read_text())["pid"] == keeper
+    assert [p.pid for p in servers_of(library_home)] == [server.pid]
 
     status = run_cli(library_home, "server", "status", **background)
     assert status.returncode == 0
-    assert f"pid {server_pid}" in status.stdout
+    assert f"pid {keeper}" in status.stdout
 
     stop = run_cli(library_home, "server", "stop", **background)
     assert stop.returncode == 0, stop.stderr
-    assert f"stopped the Prefect server (pid {server_pid})" in stop.stdout
+    assert f"stopped the Prefect server (pid {keeper})" in stop.stdout
     assert servers_of(library_home) == []
     assert not state_file.exists()
     status = run_cli(library_home, "server", "status", **background)
     assert status.returncode == 3
     assert "no Prefect server running" in status.stdout
+
+
+def test_an_idle_background_server_stops_by_itself(
+    library_home: Path, background: dict[str, str]
+) -> None:
+    idle = {**background, "MEDIALAKE_PREFECT_SERVER_IDLE_MINUTES": "0.05"}  # 3 s
+    started = run_cli(library_home, "server", "start", **idle)
+    assert started.returncode == 0, started.stderr
+    state_file = library_home / "prefect" / "server.json"
+    assert state_file.exists()
+    assert servers_of(library_home)
+    assert wait_for(lambda: not state_file.exists(), timeout_s=60.0)
+    assert wait_for(lambda: not servers_of(library_home), timeout_s=30.0)
 
 
 @pytest.mark.parametrize("command", [["sync"], ["transcode"]])
