@@ -49,14 +49,18 @@ def run_command(env: dict[str, str], *args: str) -> tuple[float, float]:
 
 
 def server_cpu(home: Path) -> tuple[psutil.Process | None, float]:
-    """The recorded background server and the CPU it has used so far."""
+    """The recorded background server (its keeper) and the CPU it and the server
+    have used so far."""
     try:
         pid = json.loads((home / "prefect" / "server.json").read_text())["pid"]
         proc = psutil.Process(pid)
-        times = proc.cpu_times()
+        used = 0.0
+        for each in (proc, *proc.children(recursive=True)):
+            times = each.cpu_times()
+            used += times.user + times.system
     except (OSError, psutil.NoSuchProcess):
         return None, 0.0
-    return proc, times.user + times.system
+    return proc, used
 
 
 def measure(env: dict[str, str], home: Path, runs: int) -> list[tuple[float, float]]:
