@@ -4,7 +4,8 @@
 run: it starts the flow (``ENTRYPOINT`` as in ``prefect.yaml``, e.g.
 ``flows/library_sync.py:library_sync``) in a child process, waits, and closes the job
 row with the outcome. On SIGTERM (the dashboard's Cancel) it stops the child and
-everything the child started (Prefect's ephemeral API server included), marks the job
+everything the child started (a Prefect server for that run only included; the shared
+background server is not the child's and stays), marks the job
 ``cancelled`` and the sync runs it left ``running`` as ``cancelled``.
 
 ``python -m dashboards.jobrunner --run ENTRYPOINT PARAMS_JSON`` is that child.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from medialake.runtime import prepare_environment
+from medialake.runtime import connect_prefect, prepare_environment
 from warehouse.current import warehouse
 from warehouse.queries import jobs
 
@@ -37,6 +38,7 @@ def run_flow(entrypoint: str, params: dict[str, Any]) -> None:
     """Import ``path/to/module.py:function`` (relative to the working folder) and
     call it with ``params``."""
     prepare_environment()
+    connect_prefect()
     path, _, name = entrypoint.partition(":")
     module = importlib.import_module(
         Path(path).with_suffix("").as_posix().replace("/", ".")

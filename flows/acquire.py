@@ -18,11 +18,13 @@ from prefect import flow
 from tasks import audiocd
 from tasks import downloads as d
 from tasks import rips as r
+from tasks.notify import notify_done, on_flow_failure
+from tasks.report import publish
 
 BATCH = 50
 
 
-@flow(name="acquire", log_prints=True)
+@flow(name="acquire", log_prints=True, on_failure=[on_flow_failure])
 def acquire(
     requests: list[dict[str, Any]] | None = None,
     retry_wanted: bool = True,
@@ -55,6 +57,14 @@ def acquire(
         outcomes += d.download_batch(due[start : start + BATCH])
     imported = [o["job_id"] for o in outcomes if o["status"] == "imported"]
     scan = d.trigger_scan(imported) if imported else None
+    done = [o for o in outcomes if o["status"] == "imported"]
+    notify_done("downloaded", done, "downloads finished")
+    publish(
+        "acquire",
+        f"downloads: {len(done)} imported of {len(outcomes)}",
+        outcomes,
+        ("wanted_id", "status", "source", "path", "reason"),
+    )
     return {
         "submitted": submitted,
         "episodes_queued": queued,
@@ -63,7 +73,7 @@ def acquire(
     }
 
 
-@flow(name="rip", log_prints=True)
+@flow(name="rip", log_prints=True, on_failure=[on_flow_failure])
 def rip(
     source: str,
     title: str | None = None,
@@ -83,7 +93,7 @@ def rip(
     return {**queued, **result}
 
 
-@flow(name="watch-rips", log_prints=True)
+@flow(name="watch-rips", log_prints=True, on_failure=[on_flow_failure])
 def watch_rips() -> list[dict[str, Any]]:
     """Queue new discs and images the watcher sees, then rip everything queued;
     audio CDs (and CUE images) go to the audio CD rip."""
@@ -115,7 +125,9 @@ def _rip_queued(rip_ids: list[str]) -> list[dict[str, Any]]:
     for rip_id in rip_ids:
         with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
             results.append(r.rip_one(rip_id))
-    imported = [x["rip_id"] for x in results if x.get("state") == "imported"]
+    done = [x for x in results if x.get("state") == "imported"]
+    notify_done("ripped", done, "rips finished")
+    imported = [x["rip_id"] for x in done]
     if imported:
         r.trigger_scan(imported)
     return results

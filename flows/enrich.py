@@ -16,6 +16,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from medialake.runtime import settings
 from tasks import enrich as t
+from tasks.notify import on_flow_failure
+from tasks.report import publish
 
 if TYPE_CHECKING:
     from prefect.futures import PrefectFuture
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     name="enrich",
     task_runner=ThreadPoolTaskRunner(max_workers=3),  # type: ignore[arg-type]
     log_prints=True,
+    on_failure=[on_flow_failure],
 )
 def enrich(
     probe: bool = True,
@@ -58,7 +61,9 @@ def enrich(
     except Exception as exc:
         t.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise
-    return t.finish(run_id, parts)
+    summary = t.finish(run_id, parts)
+    publish("enrich", "enrichment", [summary], list(summary))
+    return summary
 
 
 def _gather(futures: list[PrefectFuture[dict[str, int]]]) -> list[dict[str, int]]:

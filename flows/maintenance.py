@@ -6,6 +6,7 @@ from prefect import flow, task
 
 from medialake.runtime import settings
 from tasks.context import logger, warehouse
+from tasks.notify import on_flow_failure
 from warehouse.maintenance import maintain, snapshot_count
 
 
@@ -21,7 +22,7 @@ def maintain_warehouse() -> dict[str, float]:
     return took
 
 
-@flow(name="warehouse-maintenance", log_prints=True)
+@flow(name="warehouse-maintenance", log_prints=True, on_failure=[on_flow_failure])
 def warehouse_maintenance() -> dict[str, float]:
     """Keep the warehouse fast: merge files, expire snapshots, delete old files."""
     return maintain_warehouse()

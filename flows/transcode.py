@@ -16,6 +16,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from medialake.runtime import settings
 from tasks import transcode as t
+from tasks.notify import on_flow_failure
+from tasks.report import publish
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -60,6 +62,7 @@ def ensure_ffmpeg_limit(limit: int) -> int:
     name="transcode",
     task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
     log_prints=True,
+    on_failure=[on_flow_failure],
 )
 def transcode(
     item: str | None = None, media: str = "video", force: bool = False
@@ -99,6 +102,14 @@ def transcode(
         "failed": len(failures),
         "jobs": jobs,
     }
+    counts = ", ".join(f"{k} {v}" for k, v in summary.items() if k != "jobs")
+    publish(
+        "transcode",
+        f"transcode ({media}): {counts}",
+        jobs,
+        ("title", "decision", "status", "error"),
+        [f"failed: {text}" for text in failures],
+    )
     if failures:
         raise TranscodeFailed("; ".join(failures), summary)
     return summary

@@ -3,38 +3,102 @@
 Subcommands live in :mod:`medialake.commands`, one module per area, each with a
 ``register(app)``. Heavy imports (Prefect, flows) happen inside the commands, after the
 environment is prepared, so ``--help`` is fast and Prefect sees its settings.
+
+A failure prints one plain line first (what failed, why, what to do); its traceback
+goes to ``<data folder>/logs/medialake.log``, and to the terminal only with
+``--verbose``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
+import os
 import pkgutil
+import shutil
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import medialake.commands
+from medialake import failures
 
 app = typer.Typer(
     help="medialake: your whole media library in DuckDB, kept by Prefect.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 console = Console()
 err = Console(stderr=True)
+_options = {"verbose": False}
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Show tracebacks and Prefect's own logs."),
+    ] = False,
+) -> None:
+    """medialake: your whole media library in DuckDB, kept by Prefect."""
+    _options["verbose"] = verbose
+
+
+def verbose() -> bool:
+    """Whether ``--verbose`` was given."""
+    return _options["verbose"]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error line and return the ``typer.Exit`` to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def command_name() -> str:
+    """How to run ``medialake`` from the user's shell, as it works there: the bare
+    name when it is on PATH, else through uv, else the virtual environment's path."""
+    if shutil.which("medialake"):
+        return "medialake"
+    if shutil.which("uv"):
+        return "uv run medialake"
+    script = os.path.join(sys.prefix, "bin", "medialake")
+    try:
+        relative = os.path.relpath(script)
+    except ValueError:  # pragma: no cover - another drive (Windows)
+        relative = script
+    return relative if len(relative) < len(script) else script
+
+
+def flows_ready() -> None:
+    """Before a command imports its flows: connect to a Prefect server (started once,
+    reused) and keep Prefect's own logs off the terminal unless ``--verbose``."""
+    from medialake.runtime import connect_prefect
+
+    connect_prefect()
+    failures.route_logs(verbose())
 
 
 def _load_commands() -> None:
     for info in pkgutil.iter_modules(medialake.commands.__path__):
         module = importlib.import_module(f"medialake.commands.{info.name}")
         module.register(app)
+
+
+def report(exc: BaseException) -> None:
+    """A command's unexpected failure: one line, then where the traceback is."""
+    log = failures.write_log(exc)
+    line = escape(failures.describe(exc))
+    err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    if verbose():
+        failures.print_traceback(exc)
+    else:
+        err.print(f"(details: --verbose, or {log})", highlight=False, soft_wrap=True)
 
 
 def main() -> None:
@@ -45,3 +109,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        report(exc)
+        with contextlib.suppress(Exception):
+            logging.shutdown()  # Prefect's API log handler sends what it holds
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)  # no interpreter teardown: nothing else is printed after the line

@@ -2,8 +2,9 @@
 env.
 
 Prefect reads its settings from the environment, so this runs before Prefect is
-imported. On the embedded default (no ``prefect.api_url``) Prefect runs its ephemeral
-API with its home inside the data folder; analytics are off.
+imported. On the embedded default (no ``prefect.api_url``) a command that runs flows
+connects to a local Prefect server with its home inside the data folder
+(:func:`connect_prefect`); analytics are off.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ def prepare_environment(current: Settings | None = None) -> Settings:
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     return current
+
+
+def connect_prefect(current: Settings | None = None) -> str:
+    """Point Prefect at the API server this command's flows use (one started once and
+    reused; see :mod:`medialake.prefect_server`) and return which kind it is."""
+    from medialake.prefect_server import connect
+
+    return connect(current or settings())
 
 
 PREFECT_AUTH_FILE = "prefect-auth"

@@ -68,13 +68,17 @@ class SyncSettings(_Section):
 
 
 class PrefectSettings(_Section):
-    """Prefect: the API to talk to (empty means the embedded ephemeral API), and the
+    """Prefect: the API to talk to (empty: a local server, see ``server``), and the
     database of the server ``medialake up`` starts (empty: SQLite in the data folder,
     or the warehouse's PostgreSQL when its catalog is one)."""
 
     api_url: str | None = None
     logging_level: str = "WARNING"
     database_url: SecretStr | None = None
+    # Without api_url: "background" starts one local server and reuses it (stopped by
+    # `medialake server stop`); "ephemeral" starts one per command (seconds each).
+    server: Literal["background", "ephemeral"] = "background"
+    server_idle_minutes: float = Field(default=60.0, ge=0)  # 0: until stopped
 
 
 def _default_sources() -> list[str]:
@@ -340,6 +344,22 @@ class PlaylistsSettings(_Section):
     margin: float = Field(default=0.04, ge=0, le=1)
 
 
+NotifyEvent = Literal["failed", "suspect", "downloaded", "ripped"]
+
+
+def _all_events() -> list[NotifyEvent]:
+    return ["failed", "suspect", "downloaded", "ripped"]
+
+
+class NotifySettings(_Section):
+    """Notifications through Apprise: ``targets`` are Apprise URLs (``json://``,
+    ``ntfy://``, ``tgram://``, ``mailto://`` ...; secrets, they may hold tokens);
+    ``events`` picks what is sent."""
+
+    targets: list[SecretStr] = Field(default_factory=list)
+    events: list[NotifyEvent] = Field(default_factory=_all_events)
+
+
 class Settings(_Section):
     """All settings of one medialake installation."""
 
@@ -355,6 +375,7 @@ class Settings(_Section):
     downloads: DownloadsSettings = DownloadsSettings()
     rips: RipsSettings = RipsSettings()
     books: BooksSettings = BooksSettings()
+    notify: NotifySettings = NotifySettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     playlists: PlaylistsSettings = PlaylistsSettings()
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)

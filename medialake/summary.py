@@ -3,36 +3,46 @@ next."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
-
-from tasks.context import warehouse
-from warehouse import reads
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-NEXT_STEPS = (
-    "[bold]Next:[/]",
-    "  medialake sync --mode full      re-sync and detect removed files",
-    '  medialake sql "SELECT * FROM tracks LIMIT 10"',
-    "  medialake --help                every command",
-    "  prefect.yaml                    schedules: incremental 30 min, full nightly",
-)
+
+@dataclass
+class LibraryState:
+    """What the summary shows, read by the command: per-server counts, each server's
+    latest run, and files in error as (server, path, error)."""
+
+    summary: list[dict[str, Any]]
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def print_summary(console: Console, servers: list[str], seconds: float) -> None:
-    """Print per-server counts, each server's latest run and files in error."""
-    with warehouse().read() as con:
-        summary = [
-            row for row in reads.library_summary(con) if row["server"] in servers
-        ]
-        latest: dict[str, dict[str, Any]] = {}
-        for run in reads.latest_runs(con, limit=200):
-            latest.setdefault(run["server_id"], run)
-        failed = reads.failed_files(con, limit=10)
+def next_steps(command: str) -> str:
+    """What to try next, in the form that runs in the user's shell (``command``)."""
+    return "\n".join(
+        (
+            "[bold]Next:[/]",
+            f"  {command} sync --mode full   re-sync and detect removed files",
+            f'  {command} sql "SELECT artist, album, title FROM tracks LIMIT 10"',
+            f"  {command} --help             every command",
+            "  prefect.yaml   schedules: incremental 30 min, full nightly",
+        )
+    )
+
+
+def print_summary(
+    console: Console, state: LibraryState, seconds: float, *, hints: str | None = None
+) -> None:
+    """Print per-server counts, each server's latest run and files in error; then,
+    with ``hints`` (how the user runs medialake), what to try next."""
+    summary, latest, failed = state.summary, state.latest, state.failed
     table = Table(title=f"medialake library ({seconds:.1f} s)", box=box.SIMPLE_HEAD)
     for column in (
         "server",
@@ -74,7 +84,8 @@ def print_summary(console: Console, servers: list[str], seconds: float) -> None:
         )
     for server, path, error in failed:
         console.print(f"[yellow]failed[/] {server}: {path!r}: {error}", highlight=False)
-    console.print("\n".join(NEXT_STEPS))
+    if hints:
+        console.print(next_steps(escape(hints)), highlight=False)
 
 
 def _describe_run(run: dict) -> str:

@@ -113,11 +113,14 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     _access_logging()
+    from playback.metrics import install as install_metrics
     from playback.sessions.service import SessionService
 
     playback = config_from_settings(settings)
     sessions = SessionService.from_settings(settings, playback)
-    app = sessions.wrap(create_app(playback, extra_routes=sessions.routes()))
+    metrics = install_metrics(warehouse, lambda: sessions.engine.sessions)
+    routes = [*sessions.routes(), metrics.route()]
+    app = metrics.wrap(sessions.wrap(create_app(playback, extra_routes=routes)))
     notice = (
         playback.accounts.setup_notice(base_url(settings))
         if playback.accounts

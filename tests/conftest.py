@@ -14,6 +14,9 @@ os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ.pop("PREFECT_API_URL", None)
 for _name in [n for n in os.environ if n.startswith("MEDIALAKE_")]:
     del os.environ[_name]
+# A command's Prefect server ends with it: no test leaves a background server behind
+# (tests/medialake/test_prefect_server.py turns the background server on).
+os.environ["MEDIALAKE_PREFECT_SERVER"] = "ephemeral"
 
 from collections.abc import Iterator  # noqa: E402
 

@@ -232,6 +232,8 @@ class DownloadEngine:
         try:
             found = source.search_raw(job.request)
         except NotFound:
+            if job.request.url:  # the address itself is not there: say so (404)
+                raise
             return []
         return choose(found, job.request, self.prefs, job.blocked_for(source.name))
 

@@ -55,6 +55,17 @@ def is_url(text: str | None) -> bool:
     return bool(text) and urlsplit(str(text)).scheme in ("http", "https")
 
 
+_AUDIO_SUFFIXES = frozenset(
+    ".mp3 .flac .ogg .oga .opus .m4a .m4b .aac .wav .aif .aiff .wma .ape .wv".split()
+)
+
+
+def _audio_url(url: str) -> bool:
+    """Whether a URL names an audio file by its extension (``.../song.mp3?x=1``)."""
+    path = urlsplit(url).path.lower()
+    return any(path.endswith(suffix) for suffix in _AUDIO_SUFFIXES)
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One wanted item. ``query`` is free text or a URL; ids make dedup exact."""
@@ -77,7 +88,8 @@ class Request:
         """A request from what a user typed: a URL, or ``Artist - Title`` text."""
         text = text.strip()
         if is_url(text):
-            return cls(kind=kind or Kind.VIDEO, query=text, url=text, **fields)
+            kind = kind or (Kind.TRACK if _audio_url(text) else Kind.VIDEO)
+            return cls(kind=kind, query=text, url=text, **fields)
         kind = kind or Kind.TRACK
         artist, sep, title = text.partition(" - ")
         name = "album" if kind is Kind.ALBUM else "title"

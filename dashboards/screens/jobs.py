@@ -13,6 +13,7 @@ from dashboards import controls, data
 from warehouse.queries import jobs, overview, runs
 
 EVERY_SERVER = "(every server)"
+LIVE_EVERY_S = 1.0  # the live parts re-read this often: a change shows within 2 s
 
 
 def main() -> None:
@@ -61,7 +62,11 @@ def _run_now() -> None:
     if spec.description:
         st.caption(spec.description)
     if right.button("Run now", type="primary"):
-        _show(data.guard(lambda: controls.start(spec, overrides)))
+        with st.spinner(f"Starting {spec.name} ..."):
+            started = data.guard(lambda: controls.start(spec, overrides))
+        _show(started)
+        if started is not None:
+            st.toast(started.message)
     notice = st.session_state.pop("jobs_notice", None)
     if notice:
         message, url = notice
@@ -70,7 +75,7 @@ def _run_now() -> None:
             st.link_button("Open the flow run in Prefect", url)
 
 
-@st.fragment(run_every=3)
+@st.fragment(run_every=LIVE_EVERY_S)
 def _running() -> None:
     st.subheader("Running now")
     syncs = data.read(runs.running_syncs, cached=False)
@@ -115,9 +120,10 @@ def _running_job(job: dict[str, Any]) -> None:
         _notice(data.guard(lambda: controls.cancel(job)))
 
 
+@st.fragment(run_every=LIVE_EVERY_S * 2)
 def _sync_runs() -> None:
     st.subheader("Sync runs")
-    recent = data.read(runs.sync_runs, 50)
+    recent = data.read(runs.sync_runs, 50, cached=False)
     if recent.height == 0:
         st.caption("No sync has run yet.")
         return
@@ -144,9 +150,10 @@ def _sync_runs() -> None:
         st.rerun()
 
 
+@st.fragment(run_every=LIVE_EVERY_S * 2)
 def _dashboard_jobs() -> None:
     st.subheader("Jobs started from the dashboard")
-    latest = data.read(jobs.latest_jobs)
+    latest = data.read(jobs.latest_jobs, cached=False)
     if latest.height == 0:
         st.caption("None yet.")
         return

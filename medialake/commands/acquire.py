@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -16,7 +19,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from medialake.cli import console, fail
+from medialake.cli import console, err, fail, flows_ready
+from medialake.failures import advice
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
@@ -127,6 +131,9 @@ def download(
     fields = {"kind": kind and kind.value, "source": source, "artist": artist}
     fields |= {"title": title, "album": album}
     specs = [{"text": text, **fields} for text in requests or []]
+    for text in requests or []:
+        _check_address(text)
+    flows_ready()
     from flows.acquire import acquire
 
     with _bars():
@@ -137,6 +144,14 @@ def download(
             subscribe=feed,
         )
     outcomes = result["outcomes"]
+    for bad in [o for o in outcomes if o["status"] in ("wanted", "failed", "error")]:
+        what = advice(bad.get("reason") or "") or "it stays on the wanted list"
+        err.print(
+            f"[bold red]error:[/] download {bad['wanted_id']} {bad['status']}: "
+            f"{escape(bad.get('reason') or 'no reason given')}; {what}",
+            highlight=False,
+            soft_wrap=True,
+        )
     _table("downloads", outcomes, ("wanted_id", "status", "source", "path", "reason"))
     if result["episodes_queued"]:
         console.print(f"{result['episodes_queued']} new podcast episode(s) queued")
@@ -169,6 +184,12 @@ def rip(
         return
     if not source and not watch:
         raise fail("name a SOURCE to rip, or use --watch")
+    if source and not Path(source).exists():
+        raise fail(
+            f"rip source {source}: no such file, folder or drive; check the path (a "
+            "drive such as /dev/sr0, an ISO image, a VIDEO_TS or BDMV folder, a video)"
+        )
+    flows_ready()
     from flows.acquire import rip as rip_flow
     from flows.acquire import watch_rips
 
@@ -196,6 +217,18 @@ def _manage_rips(cancel: str | None, show: bool) -> None:
         with warehouse().read() as con:
             items = acquisition.list_rips(con)
         _table("rips", items, ("rip_id", "source_path", "state", "title", "progress"))
+
+
+def _check_address(text: str) -> None:
+    """A request that looks like an address must be one medialake can fetch."""
+    if "://" not in text:
+        return  # a search
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail(
+            f"not an address medialake can download: {text!r}; use an http:// or "
+            "https:// URL, or words to search for"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from medialake.cli import console, fail
+from medialake.cli import console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
@@ -62,6 +62,7 @@ def enrich(
         prepare_environment()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    flows_ready()
     from flows.enrich import enrich as run_enrich
 
     bars = ProgressBars(

@@ -16,10 +16,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from medialake.cli import console, fail
+from medialake.cli import command_name, console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
+from medialake.summary import LibraryState
 
 
 class Mode(StrEnum):
@@ -73,6 +74,7 @@ def sync(
     ] = Mode.incremental,
 ) -> None:
     """Sync the library of one or every configured server into the warehouse."""
+    from medialake.failures import advice
     from medialake.summary import print_summary
     from tasks.context import engine
 
@@ -81,6 +83,7 @@ def sync(
         names = [engine().get(server).name] if server else engine().names
     except (SettingsError, KeyError) as exc:
         raise fail(str(exc).strip("'\"")) from None
+    flows_ready()
     from flows.library_sync import SyncFailed, library_sync
 
     started = time.monotonic()
@@ -98,9 +101,29 @@ def sync(
             library_sync(server=server, mode=mode.value)
         except SyncFailed as exc:
             failed = str(exc)
-    print_summary(console, names, time.monotonic() - started)
+    if failed:  # the error first, then what the runs recorded; no hints
+        what = advice(failed) or "the run's details are in the Prefect UI"
+        exit_ = fail(f"sync failed: {failed}; {what}", 1)
+    seconds = time.monotonic() - started
+    hints = None if failed else command_name()  # no hints after a failure
+    print_summary(console, _library_state(names), seconds, hints=hints)
     if failed:
-        raise fail(f"sync failed: {failed}", 1)
+        raise exit_
+
+
+def _library_state(servers: list[str]) -> LibraryState:
+    """What the summary after a sync shows, read from the warehouse."""
+    from tasks.context import warehouse
+    from warehouse import reads
+
+    with warehouse().read() as con:
+        summary = [
+            row for row in reads.library_summary(con) if row["server"] in servers
+        ]
+        state = LibraryState(summary, failed=reads.failed_files(con, limit=10))
+        for run in reads.latest_runs(con, limit=200):
+            state.latest.setdefault(run["server_id"], run)
+    return state
 
 
 def register(app: typer.Typer) -> None:

@@ -100,21 +100,55 @@ def _print_results(wh: Warehouse, query: str, max_rows: int) -> None:
         _print(result, max_rows)
 
 
+NARROWEST = 12  # a column squeezed below this is unreadable: print records instead
+
+
+def _fits(names: list[str], rows: list[list[str]], width: int) -> bool:
+    """Whether a table of these columns fits ``width`` with none squeezed."""
+    needed = 1
+    for i, name in enumerate(names):
+        longest = max([len(name), *(len(row[i]) for row in rows)])
+        needed += min(longest, NARROWEST) + 3
+    return needed <= width
+
+
+def _print_records(names: list[str], rows: list[list[str]]) -> None:
+    """One record after another, a line per column (``psql``'s expanded display)."""
+    label = max(len(name) for name in names)
+    for number, row in enumerate(rows, 1):
+        console.print(f"[dim]-[ record {number} ]" + "-" * 20, highlight=False)
+        for name, value in zip(names, row, strict=True):
+            console.print(
+                f"[bold]{escape(name):<{label}}[/] | {escape(value)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
 def _print(result: QueryResult, max_rows: int) -> None:
-    table = Table(show_lines=False, header_style="bold")
-    for name, dtype in result.frame.schema.items():
-        numeric = dtype.is_numeric()
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
-    for row in iter_rows(result):
-        table.add_row(*(escape(value) for value in row), style=None)
-    console.print(table)
-    rows = result.frame.height
+    """A table when every column fits the terminal, else one record at a time."""
+    names = list(result.frame.columns)
+    rows = [list(row) for row in iter_rows(result)]
+    if names and not _fits(names, rows, console.width):
+        _print_records(names, rows)
+    else:
+        table = Table(show_lines=False, header_style="bold")
+        for name, dtype in result.frame.schema.items():
+            table.add_column(
+                escape(name),
+                justify="right" if dtype.is_numeric() else "left",
+                overflow="fold",
+            )
+        for row in rows:
+            table.add_row(*(escape(value) for value in row), style=None)
+        console.print(table)
+    count = result.frame.height
     more = (
         f", showing the first {max_rows} (use --csv for all)"
         if result.truncated
         else ""
     )
-    console.print(f"{rows} row{'s' if rows != 1 else ''}{more}", style="dim")
+    console.print(f"{count} row{'s' if count != 1 else ''}{more}", style="dim")
 
 
 def _export(wh: Warehouse, query: str, csv: Path | None, parquet: Path | None) -> None:

@@ -25,6 +25,14 @@ import httpx
 import typer
 
 from medialake.cli import console, err, fail
+from medialake.prefect_server import (
+    UP,
+    ServerState,
+    clear_state,
+    read_state,
+    stop_background,
+    write_state,
+)
 from medialake.runtime import PREFECT_AUTH_FILE, prefect_auth, prepare_environment
 from medialake.settings import PROJECT_DIR_ENV, SettingsError
 
@@ -334,6 +342,30 @@ def _watch(stack: Stack) -> None:
         time.sleep(0.5)
 
 
+def _stop_background_server(settings: Settings) -> None:
+    """One Prefect server per data folder: the one a command started in the
+    background gives way to the stack's."""
+    stopped = stop_background(settings)
+    if stopped is not None:
+        console.print(
+            f"stopped the background Prefect server (pid {stopped.pid}); "
+            "commands use the stack's while it runs",
+            highlight=False,
+        )
+
+
+def _record_server(settings: Settings, api: str, server: Service) -> None:
+    """Let every command of this data folder reuse the stack's Prefect server."""
+    assert server.process is not None
+    write_state(settings, ServerState(api, server.process.pid, UP, time.time()))
+
+
+def _forget_server(settings: Settings) -> None:
+    state = read_state(settings)
+    if state is not None and state.owner == UP:
+        clear_state(settings, state.pid)
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -383,8 +415,11 @@ def up(
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)  # even when started with it ignored
+    _stop_background_server(settings)
     try:
-        _start_prefect(stack, host, prefect_port, "0.0.0.0" if shared else host)
+        bind = "0.0.0.0" if shared else host
+        server = _start_prefect(stack, host, prefect_port, bind)
+        _record_server(settings, api, server)
         deploy = _deploy(stack)
         _start_services(
             stack, host, dashboard_port, playback_port if with_playback else None
@@ -402,6 +437,7 @@ def up(
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        _forget_server(settings)
         console.print("stopped.")
 
 

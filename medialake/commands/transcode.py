@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from medialake.cli import console, fail
+from medialake.cli import console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
@@ -72,6 +72,7 @@ def transcode(
         prepare_environment()
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    flows_ready()
     from flows.transcode import TranscodeFailed
     from flows.transcode import transcode as transcode_flow
 
