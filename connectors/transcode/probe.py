@@ -2,7 +2,8 @@
 
 One ffprobe process per file (process start dominates at ~17 files/s), with a timeout.
 Paths are always passed as ``file:`` URLs of absolute paths, so a name can never be read
-as an option or as another protocol.
+as an option or as another protocol, and only media demuxers may open them
+(:mod:`connectors.media_input`): a playlist or concat list posing as a video is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from connectors.media_input import input_args, refusal
 from connectors.transcode.errors import ProbeFailed, ToolMissing
 
 PROBE_TIMEOUT_S = 60.0
@@ -82,6 +84,7 @@ def ffprobe_args(path: Path, ffprobe: str = "ffprobe") -> list[str]:
     return [
         ffprobe,
         *("-v", "error", "-hide_banner", "-print_format", "json"),
+        *input_args(),
         *("-show_format", "-show_streams", f"file:{Path(path).absolute()}"),
     ]
 
@@ -105,7 +108,9 @@ def probe(path: Path, ffprobe: str = "ffprobe") -> MediaInfo:
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"ffprobe took more than {PROBE_TIMEOUT_S:g} s") from None
     if done.returncode != 0:
-        why = last_line(done.stderr).replace(f"file:{Path(path).absolute()}: ", "")
+        why = refusal(done.stderr.decode("utf-8", "replace")) or last_line(
+            done.stderr
+        ).replace(f"file:{Path(path).absolute()}: ", "")
         raise ProbeFailed(f"ffprobe cannot read {Path(path).name}: {why}")
     try:
         data = json.loads(done.stdout)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator
 
 from connectors.errors import LibraryUnavailable
+from connectors.media_input import inside_roots
 from connectors.media_servers.base import (
     Known,
     MediaServerClient,
@@ -60,9 +61,11 @@ class FilesystemClient(MediaServerClient):
         return ", ".join(str(root) for root in self.roots)
 
     def local_path(self, path: str) -> Path | None:
+        """The file behind a library path, only when its real path (symlinks
+        resolved) lies inside one of the roots."""
         for root in self.roots:
-            candidate = root / path
-            if candidate.is_file():
+            candidate = inside_roots(root / path, self.roots)
+            if candidate is not None and candidate.is_file():
                 return candidate
         return None
 

@@ -116,6 +116,8 @@ def _add_track(batch: LibraryBatch, file: MediaFileRecord, tags: AudioTags) -> N
             mb_recording_id=tags.mb_recording_id,
             mb_release_id=tags.mb_release_id,
             mb_artist_id=tags.mb_artist_id,
+            replaygain_track_db=tags.replaygain_track_db,
+            replaygain_album_db=tags.replaygain_album_db,
             file_native_id=file.native_id,
             added_at=file.mtime,
             fingerprint=file.fingerprint,
@@ -125,6 +127,12 @@ def _add_track(batch: LibraryBatch, file: MediaFileRecord, tags: AudioTags) -> N
         tags.container,
         tags.bitrate,
         tags.duration_s,
+    )
+    file.codec, file.sample_rate, file.bit_depth, file.channels = (
+        tags.codec,
+        tags.sample_rate,
+        tags.bit_depth,
+        tags.channels,
     )
     file.item_table, file.item_native_id = "tracks", file.native_id
 
