@@ -116,6 +116,7 @@ class MediaFileRecord:
     sample_rate: int | None = None
     bit_depth: int | None = None
     channels: int | None = None
+    content_key: str | None = None
     item_table: str | None = None
     item_native_id: str | None = None
     error: str | None = None

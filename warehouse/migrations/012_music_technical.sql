@@ -7,3 +7,6 @@ ALTER TABLE media_files ADD COLUMN bit_depth INTEGER;   -- bits per sample; NULL
 ALTER TABLE media_files ADD COLUMN channels INTEGER;
 ALTER TABLE tracks ADD COLUMN replaygain_track_db DOUBLE;
 ALTER TABLE tracks ADD COLUMN replaygain_album_db DOUBLE;
+-- A hash of the file's size and three blocks: a file that moves keeps its identity when
+-- a new path holds the same content (the filesystem server; NULL elsewhere).
+ALTER TABLE media_files ADD COLUMN content_key TEXT;

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectors.media_servers.filesystem.moves import content_key
 from connectors.media_servers.filesystem.scan import ScanEntry, path_id
 from connectors.media_servers.filesystem.tags import (
     VARIOUS_ARTISTS,
@@ -41,6 +42,8 @@ def read_entries(roots: Sequence[Path], entries: Sequence[ScanEntry]) -> Library
         )
         file = _file_record(entry)
         batch.media_files.append(file)
+        if entry.error is None and entry.size is not None:
+            file.content_key = content_key(path, entry.size)
         try:
             if entry.error is not None:
                 raise UnreadableMedia(entry.error)

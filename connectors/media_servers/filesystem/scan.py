@@ -39,6 +39,7 @@ class ScanEntry:
     size: int | None
     mtime_ns: int | None
     error: str | None = None
+    path_key: str | None = None  # the path's own id, when the file kept a moved id
 
     @property
     def fingerprint(self) -> str | None:
