@@ -14,6 +14,7 @@ dominates, so two workers on two cores nearly double throughput).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -120,6 +121,33 @@ def probe_file(
     result = parse_probe(data, path.suffix)
     result.seconds = elapsed
     return result
+
+
+def demuxed_seconds(
+    path: Path, *, timeout_s: float = 60.0, ffmpeg: str = "ffmpeg"
+) -> float | None:
+    """How long the first audio stream really lasts: ffmpeg reads every packet without
+    decoding (``-c copy`` to the null muxer, hundreds of times realtime) and reports
+    the last timestamp. For files whose header is known to lie (truncated, or a header
+    that describes PCM around compressed data); None when ffmpeg reads nothing."""
+    try:
+        done = subprocess.run(
+            [
+                *(ffmpeg, "-nostdin", "-v", "error", "-nostats", *input_args()),
+                *("-i", f"file:{path.absolute()}", "-map", "0:a:0", "-c", "copy"),
+                *("-f", "null", "-progress", "pipe:1", "-"),
+            ],
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.findall(rb"out_time_us=(\d+)", done.stdout)
+    if done.returncode != 0 or not found:
+        return None
+    seconds = int(found[-1]) / 1e6
+    return round(seconds, 3) if seconds > 0 else None
 
 
 def probe_many(

@@ -88,11 +88,14 @@ def aiff_text(path: Path) -> ChunkInfo:
     return found
 
 
-def mp4_media_bytes(path: Path) -> int | None:
-    """The total size of an MP4's ``mdat`` boxes (its coded media), or None."""
-    total, found = 0, False
+def mp4_media(path: Path) -> tuple[int | None, bool]:
+    """The total size of an MP4's ``mdat`` boxes (its coded media), or None, and
+    whether a box runs past the end of the file (a truncated file: its header's
+    duration is a promise the data does not keep)."""
+    total, found, truncated = 0, False, False
     try:
         with path.open("rb") as f:
+            end = f.seek(0, 2)
             offset = 0
             for _ in range(_MAX_CHUNKS):
                 f.seek(offset)
@@ -104,15 +107,38 @@ def mp4_media_bytes(path: Path) -> int | None:
                 if size == 1:
                     size, header = struct.unpack(">Q", f.read(8))[0], 16
                 elif size == 0:  # to the end of the file
-                    size = f.seek(0, 2) - offset
+                    size = end - offset
                 if size < header:
                     break
+                truncated = truncated or offset + size > end
                 if kind == b"mdat":
-                    total, found = total + size - header, True
+                    media = min(size, end - offset) - header
+                    total, found = total + max(0, media), True
                 offset += size
     except (OSError, struct.error):
-        return None
-    return total if found else None
+        return None, False
+    return (total if found else None), truncated
+
+
+def tta_header(path: Path) -> tuple[int | None, int | None]:
+    """A TrueAudio file's channels and bits per sample (after any ID3v2 tag)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(10)
+            offset = 0
+            if head[:3] == b"ID3" and len(head) == 10:
+                size = 0
+                for byte in head[6:10]:
+                    size = (size << 7) | (byte & 0x7F)
+                offset = 10 + size
+            f.seek(offset)
+            raw = f.read(10)
+    except OSError:
+        return None, None
+    if len(raw) < 10 or raw[:4] != b"TTA1":
+        return None, None
+    channels, bits = struct.unpack("<HH", raw[6:10])
+    return channels or None, bits or None
 
 
 def _chunks(f: BinaryIO, order: str, start: int) -> Iterator[tuple[bytes, int]]:

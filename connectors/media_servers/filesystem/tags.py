@@ -67,6 +67,8 @@ _CODECS = {
     "DSF": "dsd_lsbf_planar",
 }
 _NOT_AUDIO = {"OggTheora", "SMF"}
+_LOSSY = {"mp2", "mp3", "aac", "vorbis", "opus", "speex", "ac3", "eac3", "wmav2"}
+_LOSSY |= {"wmapro", "wmavoice", "musepack", "musepack7", "musepack8"}
 _YEAR = re.compile(r"(\d{4})")
 _GAIN = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)")
 # A file smaller than this share of what its header's bitrate x duration promises is
@@ -75,6 +77,9 @@ _GAIN = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)")
 # Ogg, FLAC and MP4 durations come from the stream itself.
 _TRUNCATED = 0.5
 _SIZE_CHECKED = {"MP3", "ASF"}
+# FLAC's duration is the STREAMINFO sample count: a cut-off download keeps the full
+# count. Even digital silence costs FLAC ~1.5 kb/s, so less than this is a cut file.
+_FLAC_FLOOR_BPS = 1000
 
 
 class UnreadableMedia(Exception):
@@ -186,7 +191,7 @@ def _from_mutagen(
         container=_CONTAINERS.get(name, name.lower()),
         codec=_codec(name, info, extra),
         duration_s=round(length, 3),
-        bitrate=_true_bitrate(path, name, nominal, length, size),
+        bitrate=nominal or None,
         sample_rate=getattr(info, "sample_rate", None) or None,
         bit_depth=getattr(info, "bits_per_sample", None) or None,
         channels=getattr(info, "channels", None) or None,
@@ -194,6 +199,18 @@ def _from_mutagen(
     truncated = name in _SIZE_CHECKED and bool(
         nominal and length and size * 8 < _TRUNCATED * nominal * length
     )
+    if name == "FLAC" and length > 0:
+        truncated = size * 8 / length < _FLAC_FLOOR_BPS
+    if name == "MP4":  # the header's bitrate is nominal; the media data is the truth
+        media, truncated = chunks.mp4_media(path)
+        if media and length > 0:
+            tech.bitrate = int(media * 8 / length)
+    elif name == "TrueAudio":
+        tech.channels, tech.bit_depth = chunks.tta_header(path)
+    elif name == "OggOpus":  # Opus always decodes at 48 kHz
+        tech.sample_rate = 48000
+    if not nominal and length > 0 and name != "MP4":  # APE, WavPack, TAK: none
+        tech.bitrate = int(size * 8 / length)
     return fields, tech, extra.compressed or truncated or name in _NOT_AUDIO
 
 
@@ -228,25 +245,9 @@ def _codec(name: str, info: Any, extra: chunks.ChunkInfo) -> str | None:
     return _CODECS.get(name)
 
 
-def _true_bitrate(
-    path: Path, name: str, nominal: int, length: float, size: int
-) -> int | None:
-    """What the file really spends per second: an MP4's media data over its
-    duration (its header holds a nominal figure), the file size over the duration
-    where the header has none (APE, WavPack, TAK), else the header's."""
-    if length <= 0:
-        return nominal or None
-    if name == "MP4":
-        media = chunks.mp4_media_bytes(path)
-        if media:
-            return int(media * 8 / length)
-    if not nominal:
-        return int(size * 8 / length)
-    return nominal
-
-
 def _probe(path: Path) -> tuple[tagmap.Fields, _Technical] | None:
-    """Tags and technical fields from ffprobe, or None (no audio, or no ffprobe)."""
+    """Tags and technical fields from ffprobe, the duration from reading every packet
+    (ffprobe's own is the header's again); None (no audio, or no ffmpeg)."""
     try:
         result = probe.probe_file(path, timeout_s=30.0)
     except probe.ProbeUnavailable:
@@ -254,10 +255,11 @@ def _probe(path: Path) -> tuple[tagmap.Fields, _Technical] | None:
     audio = next((s for s in result.streams if s.kind == "audio"), None)
     if not result.ok or audio is None or not audio.codec:
         return None
+    seconds = probe.demuxed_seconds(path, timeout_s=30.0)
     tech = _Technical(
         container=result.container or path.suffix.lstrip(".").lower(),
         codec=audio.codec,
-        duration_s=result.duration_s or 0.0,
+        duration_s=seconds or result.duration_s or 0.0,
         bitrate=audio.bitrate or result.bitrate,
         sample_rate=audio.sample_rate,
         bit_depth=audio.bit_depth,
@@ -290,7 +292,7 @@ def _build(fields: tagmap.Fields, tech: _Technical, probed: bool = False) -> Aud
         container=tech.container,
         codec=tech.codec,
         sample_rate=tech.sample_rate,
-        bit_depth=tech.bit_depth,
+        bit_depth=None if tech.codec in _LOSSY else tech.bit_depth,
         channels=tech.channels,
         replaygain_track_db=_gain(fields.get("rg_track")),
         replaygain_album_db=_gain(fields.get("rg_album")),
