@@ -27,6 +27,7 @@ from connectors.media_servers.filesystem.moves import (
     keep_identities,
     split_known,
 )
+from connectors.media_servers.filesystem.pool import read_parallel
 from connectors.media_servers.filesystem.reader import read_entries
 from connectors.media_servers.filesystem.scan import ScanEntry, walk_roots
 from connectors.media_servers.records import LibraryBatch, SyncPlan
@@ -120,7 +121,7 @@ class FilesystemClient(MediaServerClient):
         )
 
     def read_unit(self, unit: list[ScanEntry]) -> LibraryBatch:
-        return read_entries(self.roots, unit)
+        return read_parallel(self.roots, unit)
 
     def _read_all(self) -> LibraryBatch:
         self.ensure_connection()
