@@ -40,6 +40,7 @@ class StreamInfo:
     forced: bool = False
     attached_pic: bool = False
     duration_s: float | None = None
+    empty: bool = False  # declared, but its length is zero: it holds no packets
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +54,29 @@ class MediaInfo:
 
     @property
     def video(self) -> StreamInfo | None:
-        """The first real video stream (cover art is not video)."""
+        """The first real video stream (cover art is not video, nor a stream that
+        holds no packets)."""
         return next(
-            (s for s in self.streams if s.kind == "video" and not s.attached_pic), None
+            (
+                s
+                for s in self.streams
+                if s.kind == "video" and not s.attached_pic and not s.empty
+            ),
+            None,
         )
 
     @property
     def audio(self) -> StreamInfo | None:
-        """The first audio stream."""
-        return next((s for s in self.streams if s.kind == "audio"), None)
+        """The first audio stream that holds packets (a declared but empty one would
+        fail every remux)."""
+        return next(
+            (s for s in self.streams if s.kind == "audio" and not s.empty), None
+        )
+
+    @property
+    def empty_streams(self) -> list[StreamInfo]:
+        """Audio and video streams that are declared but hold no packets."""
+        return [s for s in self.streams if s.empty and s.kind in {"audio", "video"}]
 
     @property
     def media_duration_s(self) -> float:
@@ -193,6 +208,7 @@ def _stream(raw: dict[str, Any]) -> StreamInfo:
         forced=bool(disposition.get("forced")),
         attached_pic=bool(disposition.get("attached_pic")),
         duration_s=_float(raw.get("duration")) or _clock(tags.get("duration")),
+        empty=_float(raw.get("duration")) == 0 or _clock(tags.get("duration")) == 0,
     )
 
 
