@@ -126,15 +126,16 @@ def probe_file(
 def demuxed_seconds(
     path: Path, *, timeout_s: float = 60.0, ffmpeg: str = "ffmpeg"
 ) -> float | None:
-    """How long the first audio stream really lasts: ffmpeg reads every packet without
-    decoding (``-c copy`` to the null muxer, hundreds of times realtime) and reports
-    the last timestamp. For files whose header is known to lie (truncated, or a header
-    that describes PCM around compressed data); None when ffmpeg reads nothing."""
+    """How long the first audio stream really lasts: ffmpeg decodes it to the null
+    muxer (audio decodes hundreds of times faster than realtime) and reports where
+    it ended; a packet cut short counts only for what decodes. For files whose header
+    is known to lie (truncated, or a header that describes PCM around compressed
+    data); None when ffmpeg decodes nothing."""
     try:
         done = subprocess.run(
             [
                 *(ffmpeg, "-nostdin", "-v", "error", "-nostats", *input_args()),
-                *("-i", f"file:{path.absolute()}", "-map", "0:a:0", "-c", "copy"),
+                *("-i", f"file:{path.absolute()}", "-map", "0:a:0"),
                 *("-f", "null", "-progress", "pipe:1", "-"),
             ],
             capture_output=True,
