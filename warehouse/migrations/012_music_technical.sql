@@ -10,3 +10,5 @@ ALTER TABLE tracks ADD COLUMN replaygain_album_db DOUBLE;
 -- A hash of the file's size and three blocks: a file that moves keeps its identity when
 -- a new path holds the same content (the filesystem server; NULL elsewhere).
 ALTER TABLE media_files ADD COLUMN content_key TEXT;
+-- Enrichment's ffprobe rows gain the audio bit depth too.
+ALTER TABLE media_streams ADD COLUMN bit_depth INTEGER;

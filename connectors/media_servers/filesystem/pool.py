@@ -54,6 +54,14 @@ def _reset() -> None:
         _POOL = None
 
 
+def prime() -> None:
+    """Start the worker processes and their imports now (a benchmark's set-up)."""
+    pool = _pool()
+    if pool is not None:
+        for future in [pool.submit(read_entries, [], []) for _ in range(workers())]:
+            future.result()
+
+
 def read_parallel(roots: Sequence[Path], entries: Sequence[ScanEntry]) -> LibraryBatch:
     """:func:`read_entries` over ``entries``, split across the worker processes."""
     pool = _pool() if len(entries) >= IN_PLACE_BELOW else None
