@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import mutagen
@@ -16,7 +17,11 @@ import pytest
 from mutagen.apev2 import APEv2
 
 from connectors.media_servers.filesystem.scan import media_kind
-from connectors.media_servers.filesystem.tags import UnreadableMedia, read_audio
+from connectors.media_servers.filesystem.tags import (
+    UnreadableMedia,
+    describe_error,
+    read_audio,
+)
 
 CORPUS = Path(__file__).resolve().parents[3] / "corpus" / "mutagen"
 AUDIO = sorted(p for p in CORPUS.iterdir() if media_kind(p.name.encode()) == "audio")
@@ -223,3 +228,16 @@ def test_error_texts_say_what_and_name_no_absolute_path() -> None:
 )
 def test_the_missing_formats_are_listed(name: str) -> None:
     assert media_kind(name.encode()) == "audio"
+
+
+def test_bare_reader_errors_are_described_without_the_path() -> None:
+    from mutagen.id3._util import error as id3_error
+
+    path = Path("/library/Artist/song.mp3")
+    assert describe_error(id3_error(), path) == "ID3: damaged tag or stream data"
+    assert describe_error(zlib.error(), path) == (
+        "a compressed tag frame cannot be decompressed"
+    )
+    text = describe_error(OSError(2, "No such file", str(path)), path)
+    assert "/library" not in text
+    assert "song.mp3" in text
