@@ -23,7 +23,7 @@ from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
 from warehouse import library, runs
 from warehouse.db import WarehouseBusy
-from warehouse.upsert import frame_from_records
+from warehouse.upsert import frame_from_flat_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -122,7 +122,7 @@ def _size(batch: LibraryBatch) -> int:
 def batch_frames(server: str, batch: LibraryBatch) -> dict[str, Any]:
     """The batch's records as frames by table, each with its ``server_id``."""
     return {
-        table: frame_from_records(records, server_id=server)
+        table: frame_from_flat_records(records, server_id=server)
         for table, records in batch.tables().items()
         if records
     }

@@ -79,13 +79,22 @@ def known_fingerprints(
     con: duckdb.DuckDBPyConnection, server_id: str
 ) -> dict[str, str | None]:
     """Native id -> fingerprint of every active row the server has in any library
-    table."""
+    table; a file with a content key (a hash of a few blocks) has it appended after
+    ``#``, so a client can recognise a file that moved."""
     union = " UNION ALL ".join(
         f"SELECT native_id, fingerprint FROM {t}"
         " WHERE server_id = $s AND removed_at IS NULL"
         for t in WRITE_ORDER
     )
-    return dict(con.execute(union, {"s": server_id}).fetchall())
+    known = dict(con.execute(union, {"s": server_id}).fetchall())
+    contents = con.execute(
+        "SELECT native_id, fingerprint || '#' || content_key FROM media_files"
+        " WHERE server_id = $s AND removed_at IS NULL AND content_key IS NOT NULL"
+        " AND fingerprint IS NOT NULL",
+        {"s": server_id},
+    ).fetchall()
+    known.update(contents)
+    return known
 
 
 def write_batch(

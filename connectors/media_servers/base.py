@@ -69,7 +69,8 @@ class ServerConfig(BaseModel):
 
 
 Known = dict[str, str | None]
-"""Native id -> fingerprint of every active item the warehouse holds for a server."""
+"""Native id -> fingerprint of every active item the warehouse holds for a server (a
+file's may end in ``#`` and its content key, for a client that recognises moves)."""
 
 
 class MediaServerClient(ABC):

@@ -57,6 +57,8 @@ class TrackRecord:
     mb_recording_id: str | None = None
     mb_release_id: str | None = None
     mb_artist_id: str | None = None
+    replaygain_track_db: float | None = None
+    replaygain_album_db: float | None = None
     file_native_id: str | None = None
     play_count: int | None = None
     last_played_at: datetime | None = None
@@ -110,6 +112,11 @@ class MediaFileRecord:
     container: str | None = None
     bitrate: int | None = None
     duration_s: float | None = None
+    codec: str | None = None
+    sample_rate: int | None = None
+    bit_depth: int | None = None
+    channels: int | None = None
+    content_key: str | None = None
     item_table: str | None = None
     item_native_id: str | None = None
     error: str | None = None

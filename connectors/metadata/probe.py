@@ -1,7 +1,10 @@
 """ffprobe: one process per file, parsed into a container summary and one row per
 stream.
 
-A file ffprobe cannot read becomes a :class:`ProbeResult` with ``error`` set (the first
+ffprobe may open only the named file with a media demuxer
+(:mod:`connectors.media_input`): a playlist or concat list posing as a video is refused,
+not followed. A file ffprobe
+cannot read becomes a :class:`ProbeResult` with ``error`` set (the first
 line ffprobe printed, without the file's path), never an exception; only a missing
 ``ffprobe`` binary raises :class:`ProbeUnavailable`, because no file can be probed then.
 :func:`probe_many` runs a bounded number of ffprobe processes at once (process start-up
@@ -11,6 +14,7 @@ dominates, so two workers on two cores nearly double throughput).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
+
+from connectors.media_input import input_args, refusal
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -53,6 +59,7 @@ class StreamInfo:
     forced: bool = False
     is_default: bool = False
     bitrate: int | None = None
+    bit_depth: int | None = None
 
 
 @dataclass(slots=True)
@@ -65,6 +72,7 @@ class ProbeResult:
     streams: list[StreamInfo] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -92,7 +100,7 @@ def probe_file(
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [exe, *FFPROBE_ARGS, "--", str(path)],
+            [exe, *FFPROBE_ARGS, *input_args(), f"file:{path.absolute()}"],
             capture_output=True,
             timeout=timeout_s,
             check=False,
@@ -113,6 +121,34 @@ def probe_file(
     result = parse_probe(data, path.suffix)
     result.seconds = elapsed
     return result
+
+
+def demuxed_seconds(
+    path: Path, *, timeout_s: float = 60.0, ffmpeg: str = "ffmpeg"
+) -> float | None:
+    """How long the first audio stream really lasts: ffmpeg decodes it to the null
+    muxer (audio decodes hundreds of times faster than realtime) and reports where
+    it ended; a packet cut short counts only for what decodes. For files whose header
+    is known to lie (truncated, or a header that describes PCM around compressed
+    data); None when ffmpeg decodes nothing."""
+    try:
+        done = subprocess.run(
+            [
+                *(ffmpeg, "-nostdin", "-v", "error", "-nostats", *input_args()),
+                *("-i", f"file:{path.absolute()}", "-map", "0:a:0"),
+                *("-f", "null", "-progress", "pipe:1", "-"),
+            ],
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.findall(rb"out_time_us=(\d+)", done.stdout)
+    if done.returncode != 0 or not found:
+        return None
+    seconds = int(found[-1]) / 1e6
+    return round(seconds, 3) if seconds > 0 else None
 
 
 def probe_many(
@@ -152,7 +188,17 @@ def parse_probe(data: dict[str, Any], suffix: str = "") -> ProbeResult:
         duration_s=round(duration, 3) if duration else None,
         bitrate=_int(fmt.get("bit_rate")),
         streams=streams,
+        tags=_tags(fmt, data.get("streams") or []),
     )
+
+
+def _tags(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> dict[str, str]:
+    """The container's tags, then the first audio stream's (Ogg keeps them there)."""
+    found = {str(k): str(v) for k, v in (fmt.get("tags") or {}).items()}
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
+    for key, value in (audio.get("tags") or {}).items():
+        found.setdefault(str(key), str(value))
+    return found
 
 
 def _stream(raw: dict[str, Any]) -> StreamInfo:
@@ -181,6 +227,9 @@ def _stream(raw: dict[str, Any]) -> StreamInfo:
         info.channels = _int(raw.get("channels"))
         info.channel_layout = raw.get("channel_layout")
         info.sample_rate = _int(raw.get("sample_rate"))
+        info.bit_depth = (
+            _int(raw.get("bits_per_raw_sample")) or _int(raw.get("bits_per_sample"))
+        ) or None
     return info
 
 
@@ -234,7 +283,10 @@ def _int(value: Any) -> int | None:
 
 def _error_text(stderr: bytes, path: Path) -> str:
     text = stderr.decode("utf-8", "replace").strip()
-    for noise in (str(path), path.name):
+    refused = refusal(text)
+    if refused:
+        return refused
+    for noise in (f"file:{path.absolute()}", str(path.absolute()), str(path)):
         text = text.replace(f"{noise}: ", "").replace(noise, path.name)
     first = text.splitlines()[0] if text else "ffprobe failed without a message"
     return first[:300]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import ffmpeg
 
+from connectors.media_input import input_options
 from connectors.transcode.decide import AUDIO_SET, COPY, LADDER, is_text_subtitle
 from connectors.transcode.errors import OutputUnwritable
 from connectors.transcode.hardware import SOFTWARE, Encoder
@@ -161,7 +162,7 @@ def build_command(
 ) -> list[str]:
     """The full ffmpeg command writing ``plan`` for ``source`` into ``out_dir``."""
     check_output_dir(out_dir)
-    inp = ffmpeg.input(f"file:{source.absolute()}")
+    inp = ffmpeg.input(f"file:{source.absolute()}", **input_options())
     if plan.mode == COPY:
         streams, options = _copy_streams(inp, plan)
     elif plan.mode == LADDER:

@@ -110,12 +110,45 @@ def decide(
         remux_compatible: copy browser-safe video instead of building a ladder.
     """
     video, audio = info.video, info.audio
+    if video is None and audio is None:
+        what = "no media samples" if info.empty_streams else "no audio or video stream"
+        return Decision(UNPLAYABLE, _empty_reason(what, info), None)
     if media_kind == "audio" or video is None:
         if audio is None:
-            return Decision(UNPLAYABLE, "no audio or video stream", None)
+            return Decision(UNPLAYABLE, "no audio stream with packets", None)
         return Decision(
             AUDIO, f"audio only ({audio.codec}): AAC rendition set", AUDIO_SET
         )
+    if not video.width or not video.height:
+        return Decision(
+            UNPLAYABLE,
+            f"the {video.codec} video stream has no picture size"
+            " (a damaged or cut-off file)",
+            None,
+        )
+    decision = _decide_video(info, video, audio, remux_compatible)
+    if info.empty_streams and audio is None:
+        return Decision(
+            decision.action,
+            decision.reason + "; its audio stream holds no packets: video only",
+            decision.mode,
+            copy_audio=False,
+        )
+    return decision
+
+
+def _empty_reason(what: str, info: MediaInfo) -> str:
+    if info.empty_streams:
+        return f"{what}: the file holds stream headers only (an empty or cut-off file)"
+    return what
+
+
+def _decide_video(
+    info: MediaInfo,
+    video: StreamInfo,
+    audio: StreamInfo | None,
+    remux_compatible: bool,
+) -> Decision:
     problem = video_problem(video)
     if problem:
         return Decision(TRANSCODE, f"{problem}: transcoding to H.264 ladder", LADDER)

@@ -2,7 +2,8 @@
 
 One ffprobe process per file (process start dominates at ~17 files/s), with a timeout.
 Paths are always passed as ``file:`` URLs of absolute paths, so a name can never be read
-as an option or as another protocol.
+as an option or as another protocol, and only media demuxers may open them
+(:mod:`connectors.media_input`): a playlist or concat list posing as a video is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from connectors.media_input import input_args, refusal
 from connectors.transcode.errors import ProbeFailed, ToolMissing
 
 PROBE_TIMEOUT_S = 60.0
@@ -38,6 +40,7 @@ class StreamInfo:
     forced: bool = False
     attached_pic: bool = False
     duration_s: float | None = None
+    empty: bool = False  # declared, but its length is zero: it holds no packets
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +54,29 @@ class MediaInfo:
 
     @property
     def video(self) -> StreamInfo | None:
-        """The first real video stream (cover art is not video)."""
+        """The first real video stream (cover art is not video, nor a stream that
+        holds no packets)."""
         return next(
-            (s for s in self.streams if s.kind == "video" and not s.attached_pic), None
+            (
+                s
+                for s in self.streams
+                if s.kind == "video" and not s.attached_pic and not s.empty
+            ),
+            None,
         )
 
     @property
     def audio(self) -> StreamInfo | None:
-        """The first audio stream."""
-        return next((s for s in self.streams if s.kind == "audio"), None)
+        """The first audio stream that holds packets (a declared but empty one would
+        fail every remux)."""
+        return next(
+            (s for s in self.streams if s.kind == "audio" and not s.empty), None
+        )
+
+    @property
+    def empty_streams(self) -> list[StreamInfo]:
+        """Audio and video streams that are declared but hold no packets."""
+        return [s for s in self.streams if s.empty and s.kind in {"audio", "video"}]
 
     @property
     def media_duration_s(self) -> float:
@@ -82,6 +99,7 @@ def ffprobe_args(path: Path, ffprobe: str = "ffprobe") -> list[str]:
     return [
         ffprobe,
         *("-v", "error", "-hide_banner", "-print_format", "json"),
+        *input_args(),
         *("-show_format", "-show_streams", f"file:{Path(path).absolute()}"),
     ]
 
@@ -105,7 +123,9 @@ def probe(path: Path, ffprobe: str = "ffprobe") -> MediaInfo:
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"ffprobe took more than {PROBE_TIMEOUT_S:g} s") from None
     if done.returncode != 0:
-        why = last_line(done.stderr).replace(f"file:{Path(path).absolute()}: ", "")
+        why = refusal(done.stderr.decode("utf-8", "replace")) or last_line(
+            done.stderr
+        ).replace(f"file:{Path(path).absolute()}: ", "")
         raise ProbeFailed(f"ffprobe cannot read {Path(path).name}: {why}")
     try:
         data = json.loads(done.stdout)
@@ -188,6 +208,7 @@ def _stream(raw: dict[str, Any]) -> StreamInfo:
         forced=bool(disposition.get("forced")),
         attached_pic=bool(disposition.get("attached_pic")),
         duration_s=_float(raw.get("duration")) or _clock(tags.get("duration")),
+        empty=_float(raw.get("duration")) == 0 or _clock(tags.get("duration")) == 0,
     )
 
 

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from connectors.media_input import refusal
 from connectors.transcode.errors import (
     EncodeFailed,
     NotEnoughSpace,
@@ -128,7 +129,7 @@ def run_ffmpeg(
 def failure(code: int, stderr: str) -> Exception:
     """The error for an ffmpeg exit ``code`` and its error text."""
     text = stderr.lower()
-    line = last_line(stderr)
+    line = refusal(stderr) or last_line(stderr)
     if any(marker in text for marker in _NO_SPACE):
         return NotEnoughSpace(f"the assets folder's disk is full: {line}")
     if any(marker in text for marker in _NO_WRITE):

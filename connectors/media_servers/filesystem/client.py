@@ -1,9 +1,10 @@
 """The filesystem client ("standalone"): one or more folders of media as a server.
 
 Listing is a walk of ``stat`` calls; a file whose size and mtime are unchanged is not
-opened again. Operations a folder cannot do (scans, playlists, history, writeback)
-answer "unsupported". Contract reads that a real server answers from its index (artists,
-search) read every file here: the warehouse is the fast path for those questions.
+opened again, and a file that moved keeps its id (:mod:`.moves`). Operations a folder
+cannot do (scans, playlists, history, writeback) answer "unsupported". Contract reads
+that a real server answers from its index (artists, search) read every file here: the
+warehouse is the fast path for those questions.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator
 
 from connectors.errors import LibraryUnavailable
+from connectors.media_input import inside_roots
 from connectors.media_servers.base import (
     Known,
     MediaServerClient,
     ServerConfig,
     SyncMode,
 )
+from connectors.media_servers.filesystem.moves import (
+    dump_cursor,
+    keep_identities,
+    split_known,
+)
+from connectors.media_servers.filesystem.pool import read_parallel
 from connectors.media_servers.filesystem.reader import read_entries
 from connectors.media_servers.filesystem.scan import ScanEntry, walk_roots
 from connectors.media_servers.records import LibraryBatch, SyncPlan
@@ -60,9 +68,11 @@ class FilesystemClient(MediaServerClient):
         return ", ".join(str(root) for root in self.roots)
 
     def local_path(self, path: str) -> Path | None:
+        """The file behind a library path, only when its real path (symlinks
+        resolved) lies inside one of the roots."""
         for root in self.roots:
-            candidate = root / path
-            if candidate.is_file():
+            candidate = inside_roots(root / path, self.roots)
+            if candidate is not None and candidate.is_file():
                 return candidate
         return None
 
@@ -88,30 +98,30 @@ class FilesystemClient(MediaServerClient):
         entries = list(walk_roots(self.roots))
         if not entries:
             raise LibraryUnavailable(self.name, "the library roots hold no media files")
+        entries, moved = keep_identities(entries, known, cursor, self.roots)
         if mode is SyncMode.DEEP:
             todo = entries
             unchanged: list[str] = []
         else:
-            todo = [
-                e
-                for e in entries
-                if e.fingerprint is None or known.get(e.native_id) != e.fingerprint
-            ]
-            unchanged = [
-                e.native_id
-                for e in entries
-                if e.fingerprint is not None and known.get(e.native_id) == e.fingerprint
-            ]
+            todo, unchanged = [], []
+            for e in entries:
+                stored = split_known(known.get(e.native_id))[0]
+                same = e.fingerprint is not None and stored == e.fingerprint
+                if same and e.native_id not in moved:
+                    unchanged.append(e.native_id)
+                else:
+                    todo.append(e)
         units = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
         return SyncPlan(
             units=units,
             unchanged=unchanged,
             complete=mode is SyncMode.FULL,
+            cursor=dump_cursor(entries),
             total_items=len(entries),
         )
 
     def read_unit(self, unit: list[ScanEntry]) -> LibraryBatch:
-        return read_entries(self.roots, unit)
+        return read_parallel(self.roots, unit)
 
     def _read_all(self) -> LibraryBatch:
         self.ensure_connection()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectors.media_servers.filesystem.moves import content_key
 from connectors.media_servers.filesystem.scan import ScanEntry, path_id
 from connectors.media_servers.filesystem.tags import (
     VARIOUS_ARTISTS,
@@ -41,6 +42,8 @@ def read_entries(roots: Sequence[Path], entries: Sequence[ScanEntry]) -> Library
         )
         file = _file_record(entry)
         batch.media_files.append(file)
+        if entry.error is None and entry.size is not None:
+            file.content_key = content_key(path, entry.size)
         try:
             if entry.error is not None:
                 raise UnreadableMedia(entry.error)
@@ -116,6 +119,8 @@ def _add_track(batch: LibraryBatch, file: MediaFileRecord, tags: AudioTags) -> N
             mb_recording_id=tags.mb_recording_id,
             mb_release_id=tags.mb_release_id,
             mb_artist_id=tags.mb_artist_id,
+            replaygain_track_db=tags.replaygain_track_db,
+            replaygain_album_db=tags.replaygain_album_db,
             file_native_id=file.native_id,
             added_at=file.mtime,
             fingerprint=file.fingerprint,
@@ -125,6 +130,12 @@ def _add_track(batch: LibraryBatch, file: MediaFileRecord, tags: AudioTags) -> N
         tags.container,
         tags.bitrate,
         tags.duration_s,
+    )
+    file.codec, file.sample_rate, file.bit_depth, file.channels = (
+        tags.codec,
+        tags.sample_rate,
+        tags.bit_depth,
+        tags.channels,
     )
     file.item_table, file.item_native_id = "tracks", file.native_id
 

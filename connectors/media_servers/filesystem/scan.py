@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-_AUDIO = ".mp3 .flac .ogg .oga .opus .m4a .m4b .aac .wav .aif .aiff .wma .ape .wv .mpc"
+_AUDIO = (
+    ".mp3 .flac .ogg .oga .opus .m4a .m4b .aac .wav .aif .aiff .aifc .wma .ape .wv .mpc"
+    " .dsf .dff .tta .ofr .ofs .spx .ac3 .eac3 .caf .asf .tak .mka .mp2 .w64"
+)
 AUDIO_EXTENSIONS = frozenset(_AUDIO.encode().split())
 VIDEO_EXTENSIONS = frozenset(
     b".mp4 .m4v .mkv .webm .avi .mov .wmv .ts .m2ts .mpg .mpeg .ogv .flv".split()
@@ -36,6 +39,7 @@ class ScanEntry:
     size: int | None
     mtime_ns: int | None
     error: str | None = None
+    path_key: str | None = None  # the path's own id, when the file kept a moved id
 
     @property
     def fingerprint(self) -> str | None:
@@ -72,10 +76,13 @@ def media_kind(name: bytes) -> str | None:
 
 
 def walk_roots(roots: Sequence[Path]) -> Iterator[ScanEntry]:
-    """Every media file under ``roots``; hidden files and folders are skipped."""
+    """Every media file under ``roots``; hidden files and folders are skipped, and a
+    file symlink whose target lies outside every root is an entry in error (it is
+    never opened)."""
     seen: set[str] = set()
+    real_roots = tuple(os.path.realpath(os.fsencode(root)) for root in roots)
     for index, root in enumerate(roots):
-        for entry in _walk(os.fsencode(root), index):
+        for entry in _walk(os.fsencode(root), index, real_roots):
             if entry.native_id in seen:  # the same relative path under two roots
                 entry = _requalify(entry)
             seen.add(entry.native_id)
@@ -94,7 +101,9 @@ def _requalify(entry: ScanEntry) -> ScanEntry:
     )
 
 
-def _walk(root: bytes, index: int) -> Iterator[ScanEntry]:
+def _walk(
+    root: bytes, index: int, real_roots: tuple[bytes, ...]
+) -> Iterator[ScanEntry]:
     stack = [b""]
     while stack:
         rel_dir = stack.pop()
@@ -114,6 +123,8 @@ def _walk(root: bytes, index: int) -> Iterator[ScanEntry]:
                 continue
             rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
             found = _visit(entry, rel, index, stack)
+            if found is not None and found.error is None and entry.is_symlink():
+                found = _check_link(entry.path, found, real_roots)
             if found is not None:
                 yield found
 
@@ -139,6 +150,22 @@ def _visit(
     except OSError as exc:
         return _error_entry(index, rel, kind, f"cannot stat: {exc.strerror}")
     return ScanEntry(path_id("f:", rel), index, rel, kind, st.st_size, st.st_mtime_ns)
+
+
+def _check_link(
+    link: bytes, found: ScanEntry, real_roots: tuple[bytes, ...]
+) -> ScanEntry:
+    """``found``, or an entry in error when the link's target is outside the roots."""
+    target = os.path.realpath(link)
+    for root in real_roots:
+        if target == root or target.startswith(root.rstrip(b"/") + b"/"):
+            return found
+    return _error_entry(
+        found.root_index,
+        found.rel,
+        found.media_kind,
+        "symlink points outside the library roots: not read",
+    )
 
 
 def _error_entry(index: int, rel: bytes, kind: str, error: str) -> ScanEntry:
