@@ -260,7 +260,8 @@ class PlaybackSettings(_Section):
     ``max_viewing_hours`` from the first link), so players that never renew (VLC, TVs,
     Cast) play to the end. ``cors_origins`` lists the web origins whose players may
     fetch the HLS routes. At most ``max_connections`` at once; a client has
-    ``header_timeout_s`` to send its request headers.
+    ``header_timeout_s`` to send its request headers. ``/metrics`` answers a scraper
+    on this machine, or one sending ``metrics_token`` as a bearer token.
     """
 
     host: str = "127.0.0.1"
@@ -272,6 +273,7 @@ class PlaybackSettings(_Section):
     max_viewing_hours: float = Field(default=12.0, gt=0, le=72)
     max_connections: int = Field(default=200, ge=1, le=100_000)
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    metrics_token: SecretStr | None = None
 
     @field_validator("secret", mode="before")
     @classmethod

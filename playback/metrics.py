@@ -14,6 +14,7 @@ its protection stay in one place.
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +141,8 @@ class SessionCollector:
 class Metrics:
     """The registry of one service process, its route and its request counting."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "medialake_playback_requests",
@@ -156,8 +158,21 @@ class Metrics:
         )
 
     async def endpoint(self, request: Request) -> Response:
-        """``GET /metrics`` in Prometheus's text format."""
+        """``GET /metrics`` in Prometheus's text format: for a scraper on this machine
+        (a loopback client), or one that sends ``playback.metrics_token`` as a bearer
+        token; anyone else gets 403."""
+        if not self.allowed(request):
+            return Response("forbidden: metrics need playback.metrics_token", 403)
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def allowed(self, request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        if self.token and hmac.compare_digest(
+            given.encode(), f"Bearer {self.token}".encode()
+        ):
+            return True
+        host = request.client.host if request.client else ""
+        return host in ("127.0.0.1", "::1", "localhost")
 
     def route(self) -> Route:
         return Route("/metrics", self.endpoint, methods=["GET"])
@@ -190,9 +205,10 @@ class Metrics:
 def install(
     warehouse: Callable[[], Warehouse],
     sessions: Callable[[], dict[str, Any]] | None = None,
+    token: str | None = None,
 ) -> Metrics:
     """The service's metrics: add ``.route()`` to its routes, wrap its app."""
-    metrics = Metrics()
+    metrics = Metrics(token)
     metrics.registry.register(WarehouseCollector(warehouse))
     if sessions is not None:
         metrics.registry.register(SessionCollector(sessions))

@@ -118,7 +118,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
     playback = config_from_settings(settings)
     sessions = SessionService.from_settings(settings, playback)
-    metrics = install_metrics(warehouse, lambda: sessions.engine.sessions)
+    token = settings.playback.metrics_token
+    metrics = install_metrics(
+        warehouse,
+        lambda: sessions.engine.sessions,
+        token.get_secret_value() if token else None,
+    )
     routes = [*sessions.routes(), metrics.route()]
     app = metrics.wrap(sessions.wrap(create_app(playback, extra_routes=routes)))
     notice = (

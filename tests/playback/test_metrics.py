@@ -169,3 +169,21 @@ def test_the_grafana_dashboard_queries_what_is_exported(
                 assert f"# TYPE {name.removesuffix('_total')} " in exported or (
                     f"# TYPE {name} " in exported
                 ), (panel["title"], name)
+
+
+def test_metrics_answer_only_this_machine_or_the_token() -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from playback.metrics import Metrics
+
+    metrics = Metrics(token="scrape-secret-0123456789")
+    remote = TestClient(Starlette(routes=[metrics.route()]))  # client "testclient"
+    assert remote.get("/metrics").status_code == 403
+    wrong = remote.get("/metrics", headers={"authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    ok = remote.get(
+        "/metrics", headers={"authorization": "Bearer scrape-secret-0123456789"}
+    )
+    assert ok.status_code == 200
+    assert "medialake_playback_requests" in ok.text
