@@ -21,14 +21,16 @@ WAIT_S = 120
 
 @pytest.fixture
 def home(
-    filled_home, tmp_path: Path, use_home, monkeypatch: pytest.MonkeyPatch
+    filled_home, tmp_path: Path, use_home, sign_in, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """A private data folder; background flows report to the session's Prefect API
     (instead of starting an ephemeral one each, which costs seconds)."""
     from prefect.settings import get_current_settings
 
     monkeypatch.setenv("PREFECT_API_URL", str(get_current_settings().api.url))
-    return use_home(copy_home(filled_home, tmp_path).home)
+    found = use_home(copy_home(filled_home, tmp_path).home)
+    sign_in("admin")
+    return found
 
 
 def _job(home: Path, job_id: str | None = None) -> dict:

@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 
 from tests.dashboards.sample_home import copy_home
-from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_http
-from warehouse import runs
+from tests.dashboards.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    free_port,
+    sign_in,
+    wait_http,
+)
+from warehouse import accounts, runs
 from warehouse.db import Warehouse
 
 pytest_plugins = ["tests.dashboards.filled"]
@@ -26,6 +33,7 @@ pytest_plugins = ["tests.dashboards.filled"]
 def live(filled_home, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``medialake dashboard`` on a copy of the filled home: (URL, home)."""
     home = copy_home(filled_home, tmp_path).home
+    accounts.add_user(Warehouse(home / "medialake.sqlite"), "ada", PASSWORD, "admin")
     port = free_port()
     env = {**os.environ, "MEDIALAKE_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
@@ -55,7 +63,7 @@ def test_a_run_that_ends_leaves_running_now_within_2_s(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             view = browser.new_page(viewport={"width": 1400, "height": 1000})
-            view.goto(f"{url}/jobs")
+            sign_in(view, url, "ada", "jobs")
             view.get_by_text("Nothing is running.").wait_for(timeout=60_000)
 
             with wh.write() as con:
