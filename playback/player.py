@@ -113,6 +113,7 @@ _PAGE = """<!doctype html>
 body{margin:0;background:#111;color:#eee;font:14px system-ui,sans-serif}
 main{max-width:960px;margin:0 auto;padding:12px}
 video{width:100%;background:#000;aspect-ratio:16/9}
+[hidden]{display:none!important}
 .bar{display:flex;gap:12px;align-items:center;margin-top:8px;flex-wrap:wrap}
 #status{color:#aaa}
 </style></head>
