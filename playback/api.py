@@ -110,6 +110,7 @@ class ItemDetail(BaseModel):
     streams: list[dict[str, Any]] = []
     identities: list[dict[str, Any]] = []
     asset_id: str | None = None
+    servers: list[str] = Field([], description="every server that has this item")
 
 
 class ProgressIn(BaseModel):

@@ -41,15 +41,12 @@ def append_events(
     frame = pl.DataFrame([{k: e.get(k) for k in SCHEMA} for e in events], schema=SCHEMA)
     con.register("_progress", frame.to_arrow())
     try:
-        staged = pl.from_arrow(
-            con.execute(
-                "SELECT p.*, a.server_id, a.item_native_id FROM _progress p"
-                " LEFT JOIN hls_assets a ON a.asset_id = p.asset_id"
-            ).fetch_arrow_table()
-        )
+        staged = con.sql(
+            "SELECT p.*, a.server_id, a.item_native_id FROM _progress p"
+            " LEFT JOIN hls_assets a ON a.asset_id = p.asset_id"
+        ).pl()
     finally:
         con.unregister("_progress")
-    assert isinstance(staged, pl.DataFrame)
     counts = merge_frame(
         con,
         "playback_progress_events",

@@ -261,4 +261,38 @@ def item(
         "streams": streams.to_dicts() if streams is not None else [],
         "identities": identities.to_dicts() if identities is not None else [],
         "asset_id": current_asset(con, server_id, found.get("file_native_id")),
+        "servers": _servers_with(con, found),
     }
+
+
+_SAME_ITEM = {
+    # the same track by its match key; a movie by title and year; an episode by show,
+    # season and number
+    "track": "SELECT server_id FROM tracks WHERE removed_at IS NULL"
+    " AND match_key = (SELECT match_key FROM tracks WHERE server_id = $s"
+    " AND native_id = $n)",
+    "movie": "SELECT server_id FROM movies WHERE removed_at IS NULL"
+    " AND lower(title) = lower($title) AND year IS NOT DISTINCT FROM $year",
+    "episode": "SELECT server_id FROM episodes WHERE removed_at IS NULL"
+    " AND lower(show_title) = lower($show) AND season IS NOT DISTINCT FROM $season"
+    " AND episode IS NOT DISTINCT FROM $episode",
+}
+
+
+def _servers_with(con: duckdb.DuckDBPyConnection, found: dict[str, Any]) -> list[str]:
+    """Every server that has this item (itself included), by name."""
+    kind = found.get("item_kind")
+    params: dict[str, Any] = {
+        "track": {"s": found["server_id"], "n": found["native_id"]},
+        "movie": {"title": found.get("title"), "year": found.get("year")},
+        "episode": {
+            "show": found.get("show_title"),
+            "season": found.get("season"),
+            "episode": found.get("episode"),
+        },
+    }.get(str(kind), {})
+    sql = _SAME_ITEM.get(str(kind))
+    names = {found["server_id"]}
+    if sql:
+        names |= {r[0] for r in con.execute(f"{sql} GROUP BY 1", params).fetchall()}
+    return sorted(names)
