@@ -106,7 +106,16 @@ def run(work: Path, tracks: int, n: int) -> None:
         "SELECT lower(title), server_id, native_id FROM movies"
         " WHERE removed_at IS NULL",
     )
+    tracks_1000 = deep(
+        wh,
+        "SELECT coalesce(artist, album_artist, ''), coalesce(album, ''),"
+        " coalesce(disc_no, -1), coalesce(track_no, 2147483647), title, server_id,"
+        " native_id FROM tracks WHERE removed_at IS NULL",
+    )
     cases = [
+        ("tracks, page 1", "/api/library/tracks"),
+        ("tracks, page 1000", f"/api/library/tracks?cursor={tracks_1000}"),
+        ("tracks, text", "/api/library/tracks?q=title%204242"),
         ("media-files, page 1", "/api/library/media-files"),
         ("media-files, page 1000", f"/api/library/media-files?cursor={files_1000}"),
         ("media-files, kind+container", 

@@ -44,6 +44,22 @@ class Movie(BaseModel):
     asset_id: str | None = Field(None, description="HLS asset to play; None: none yet")
 
 
+class Track(BaseModel):
+    server_id: str
+    native_id: str
+    title: str
+    artist: str | None = None
+    album: str | None = None
+    disc_no: int | None = None
+    track_no: int | None = None
+    year: int | None = None
+    genre: str | None = None
+    duration_s: float | None = None
+    container: str | None = None
+    bitrate: int | None = None
+    asset_id: str | None = None
+
+
 class Show(BaseModel):
     server_id: str
     native_id: str
@@ -70,6 +86,11 @@ class MediaFile(BaseModel):
 class MoviePage(BaseModel):
     items: list[Movie]
     next: str | None = Field(None, description="cursor of the next page")
+
+
+class TrackPage(BaseModel):
+    items: list[Track]
+    next: str | None = None
 
 
 class ShowPage(BaseModel):
@@ -206,6 +227,30 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
         """Movies by title; ``q`` matches part of the title (ignoring case, accents)."""
         return listing(
             page(catalog.movies, cursor, q=q, year=year, server=server, limit=limit)
+        )
+
+    @api.get("/library/tracks", response_model=TrackPage, tags=["library"])
+    def list_tracks(
+        user: Member,
+        q: str = "",
+        artist: str = "",
+        album: str = "",
+        server: str = "",
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Tracks by artist, album, disc and number; ``q`` matches title, artist or
+        album (ignoring case and accents)."""
+        return listing(
+            page(
+                catalog.tracks,
+                cursor,
+                q=q,
+                artist=artist,
+                album=album,
+                server=server,
+                limit=limit,
+            )
         )
 
     @api.get("/library/shows", response_model=ShowPage, tags=["library"])

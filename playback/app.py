@@ -48,7 +48,6 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 
 from playback import auth, paths, player, tokens
-from playback.api import create_api
 from playback.progress import ProgressBook
 from warehouse.db import WarehouseError
 
@@ -417,6 +416,24 @@ def _loggable_path(scope: Scope) -> str:
     return raw.decode("ascii", "backslashreplace")[:300]
 
 
+class _LazyApi:
+    """The library API (:mod:`playback.api`), built at its first request: FastAPI's
+    import costs the service's start about half a second, which a restart of a watch
+    session should not wait for."""
+
+    def __init__(self, accounts: auth.Accounts, book: ProgressBook | None) -> None:
+        self.accounts = accounts
+        self.book = book
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            from playback.api import create_api
+
+            self.app = create_api(self.accounts, self.book)
+        await self.app(scope, receive, send)
+
+
 def _flush_progress_at_exit(book: ProgressBook | None) -> Any:
     """A lifespan that writes unwritten progress when the service stops."""
 
@@ -435,14 +452,14 @@ def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -
     sign_in = (
         auth.AuthPages(config.accounts).routes() if config.accounts is not None else []
     )
+    accounts = config.accounts
     api = (
-        [Mount("/api", app=create_api(config.accounts, handlers.book))]
-        if config.accounts is not None
+        [Mount("/api", app=_LazyApi(accounts, handlers.book))]
+        if accounts is not None
         else []
     )
     routes: list[BaseRoute] = [
         Route("/", handlers.index, methods=["GET"]),
-        *api,
         *sign_in,
         Route("/health", handlers.health, methods=["GET"]),
         Route("/watch/{asset_id}", handlers.watch, methods=["GET"]),
@@ -450,6 +467,7 @@ def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -
         Route("/hls/{rest:path}", handlers.hls, methods=["GET", "OPTIONS"]),
         Route("/renew/{asset_id}", handlers.renew, methods=["POST"]),
         *extra_routes,
+        *api,  # last: /api/sessions and the like of extra_routes come first
     ]
     app = Starlette(routes=routes, lifespan=_flush_progress_at_exit(handlers.book))
     app.state.playback = handlers

@@ -180,6 +180,7 @@ def test_the_openapi_document_validates_and_lists_every_endpoint(
     validate(doc)
     assert {
         "/library/movies",
+        "/library/tracks",
         "/library/shows",
         "/library/shows/{server_id}/{native_id}",
         "/library/media-files",
@@ -192,6 +193,7 @@ def test_the_openapi_document_validates_and_lists_every_endpoint(
 
 ENDPOINTS = [
     ("GET", "/api/library/movies"),
+    ("GET", "/api/library/tracks"),
     ("GET", "/api/library/shows"),
     ("GET", f"/api/library/shows/{SERVER}/s1"),
     ("GET", "/api/library/media-files"),
@@ -346,3 +348,43 @@ def test_an_expired_link_renews_for_a_signed_in_member_only(
     evil = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
     assert call(library, renew, mel, "POST", None, evil)[0] == 403
     assert auth.COOKIE == "medialake_session"
+
+
+def test_tracks_walk_by_artist_album_and_number(library: Served, mel: str) -> None:
+    wh = Warehouse(lake.catalog(library.home))
+    rows = [  # native id, artist, album, disc, track, title
+        ("t1", "Björk", "Post", 1, 2, "Hyperballad"),
+        ("t2", "Björk", "Post", 1, 1, "Army of Me"),
+        ("t3", "Air", "Moon Safari", 1, 1, "La Femme d'Argent"),
+        ("t4", "Björk", "Debut", 1, 1, "Human Behaviour"),
+    ]
+    with wh.write() as con:
+        write_batch(
+            con,
+            {
+                "tracks": pl.DataFrame(
+                    [
+                        {
+                            "server_id": SERVER,
+                            "native_id": n,
+                            "artist": a,
+                            "album": al,
+                            "disc_no": d,
+                            "track_no": t,
+                            "title": title,
+                        }
+                        for n, a, al, d, t, title in rows
+                    ]
+                )
+            },
+        )
+    pages = walk(library, mel, "/api/library/tracks", server=SERVER, limit=3)
+    assert [t["title"] for p in pages for t in p] == [
+        "La Femme d'Argent",
+        "Human Behaviour",
+        "Army of Me",
+        "Hyperballad",
+    ]
+    _, found = call(library, f"/api/library/tracks?server={SERVER}&artist=bjork", mel)
+    assert len(found["items"]) == 3  # accents and case ignored
+    assert call(library, "/api/library/tracks")[0] == 401

@@ -6,15 +6,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tests import lake
 from tests.playback import test_player
 from tests.playback.conftest import PASSWORD, Served
 from tests.playback.test_player import until
+from warehouse import accounts
+from warehouse.db import Warehouse
 
 pytestmark = test_player.pytestmark
 _browser = test_player.browser  # the module's Chromium fixture, ``browser``
 
 
 def signed_in(browser: Any, served: Served, name: str) -> Any:
+    """A browser context signed in as a new member ``name`` (nothing played yet)."""
+    accounts.add_user(Warehouse(lake.catalog(served.home)), name, PASSWORD, "member")
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{served.base}/login")
@@ -32,8 +37,8 @@ def test_closing_the_tab_and_coming_back_offers_to_resume(
 ) -> None:
     browser = _browser
     watch = f"{served.base}/watch/{served.ladder}"
-    mel = signed_in(browser, served, "mel")
-    page = mel.new_page()
+    rita = signed_in(browser, served, "rita")
+    page = rita.new_page()
     page.goto(watch)
     assert page.locator("#resume").is_hidden()
     page.evaluate("player.video.play()")
@@ -42,12 +47,12 @@ def test_closing_the_tab_and_coming_back_offers_to_resume(
     page.close(run_before_unload=True)  # the player reports on pagehide
     saved = f"{served.base}/api/progress/{served.ladder}"
     deadline = time.monotonic() + 10
-    while mel.request.get(saved).status != 200:  # the report arrives, then they return
+    while rita.request.get(saved).status != 200:  # the report arrives, then they return
         assert time.monotonic() < deadline, "the position was never reported"
         time.sleep(0.1)
 
     started = time.monotonic()
-    page = mel.new_page()
+    page = rita.new_page()
     page.goto(watch)
     offer = page.locator("#resume-go")
     offer.wait_for(state="visible", timeout=2000)
@@ -59,10 +64,10 @@ def test_closing_the_tab_and_coming_back_offers_to_resume(
     until(page, f"Math.abs(player.video.currentTime - {stopped}) < 1.5")
     page.close()
 
-    ada = signed_in(browser, served, "ada")  # another user: their own progress
-    other = ada.new_page()
+    sam = signed_in(browser, served, "sam")  # another member: their own progress
+    other = sam.new_page()
     other.goto(watch)
     until(other, "player.video.readyState >= 1 || player.hls")
     assert other.locator("#resume").is_hidden()
-    mel.close()
-    ada.close()
+    rita.close()
+    sam.close()

@@ -123,6 +123,54 @@ def movies(
     )
 
 
+def tracks(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    artist: str = "",
+    album: str = "",
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Tracks by artist, album, disc and track number; ``q`` matches part of the
+    title, artist or album."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if q.strip():
+        clauses.append(_like("concat_ws(' ', title, artist, album_artist, album)", "q"))
+        params["q"] = q.strip()
+    for name, value in (("artist", artist), ("album", album)):
+        if value.strip():
+            column = "coalesce(artist, album_artist)" if name == "artist" else name
+            clauses.append(_like(column, name))
+            params[name] = value.strip()
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="tracks",
+        sort=(
+            "coalesce(artist, album_artist, '')",
+            "coalesce(album, '')",
+            "coalesce(disc_no, -1)",
+            "coalesce(track_no, 2147483647)",
+            "title",
+            "server_id",
+            "native_id",
+        ),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.title, coalesce(p.artist, p.album_artist)"
+        " AS artist, p.album, p.disc_no, p.track_no, p.year, p.genre, p.duration_s,"
+        " f.container, f.bitrate, a.asset_id",
+        joins=_FILE_AND_ASSET,
+        after=after,
+        limit=limit,
+    )
+
+
 def shows(
     con: duckdb.DuckDBPyConnection,
     *,
