@@ -2,8 +2,9 @@
 appended to the warehouse in batches (:mod:`warehouse.progress`).
 
 A report is answered at once; the batch is written when the oldest unwritten report
-is :attr:`ProgressBook.flush_s` old (on the next report or read), when
-:attr:`ProgressBook.max_pending` reports wait, and when the service stops. Reads look
+is :attr:`ProgressBook.flush_s` old (a timer, or the next report or read, whichever
+comes first), when :attr:`ProgressBook.max_pending` reports wait, and when the service
+stops. Reads look
 at the unwritten reports first, so a viewer who comes back sees their latest position
 even before it is written.
 """
@@ -62,8 +63,13 @@ class ProgressBook:
         }
         with self._lock:
             self._pending[(user_id, asset_id)] = event
-            if self._since is None:
+            first = self._since is None
+            if first:
                 self._since = time.monotonic()
+        if first:
+            timer = threading.Timer(self.flush_s, self.flush_if_due)
+            timer.daemon = True
+            timer.start()
         self.flush_if_due()
         return event
 

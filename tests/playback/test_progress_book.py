@@ -4,6 +4,7 @@ cannot be written keeps them for the next batch."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,13 @@ def test_reports_are_kept_when_the_warehouse_is_busy(
     monkeypatch.undo()
     assert book.flush() == 1
     assert _events(ml_home) == [("u1", A, 30.0, False)]
+
+
+def test_a_lone_report_is_written_by_the_timer(ml_home: Path):
+    book = ProgressBook(Warehouse(lake.catalog(ml_home)), flush_s=0.3)
+    book.record("u1", A, 12, 100)
+    deadline = time.monotonic() + 10
+    while not _events(ml_home):  # no other report or read comes
+        assert time.monotonic() < deadline, "the report was never written"
+        time.sleep(0.2)
+    assert _events(ml_home) == [("u1", A, 12.0, False)]
