@@ -13,7 +13,10 @@ Routes:
   segments, strictly inside the asset's folder (:mod:`playback.paths`). Other web
   origins listed in ``playback.cors_origins`` may fetch them (CORS).
 - ``POST /renew/{asset}?t=TOKEN``: a fresh token while the current one is valid, never
-  past the viewing's limit.
+  past the viewing's limit; once it has expired, a signed-in member still gets one
+  (a new viewing), anyone else is told to open the title again.
+- ``/api/...``: the library API and playback progress (:mod:`playback.api`), with its
+  OpenAPI document at ``/api/openapi.json``; a signed-in member only.
 
 A bad path answers 404 before the token is looked at (and without touching the disk); a
 missing, forged, expired, revoked or other-asset token answers 403. Every response
@@ -24,6 +27,7 @@ string that holds the token.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import secrets
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import (
     FileResponse,
     HTMLResponse,
@@ -40,12 +45,14 @@ from starlette.responses import (
     RedirectResponse,
     Response,
 )
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from playback import auth, paths, player, tokens
+from playback.progress import ProgressBook
+from warehouse.db import WarehouseError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
     from pathlib import Path
 
     from starlette.requests import Request
@@ -97,6 +104,11 @@ class PlaybackApp:
     def __init__(self, config: PlaybackConfig) -> None:
         self.config = config
         self.hls_js = player.load_hls_js()
+        self.book = (
+            ProgressBook(config.accounts.warehouse)
+            if config.accounts is not None
+            else None
+        )
 
     def _checked(self, asset_id: str, token: str | None) -> tokens.Token | Response:
         """The valid token, or the 403 that says why not."""
@@ -148,11 +160,19 @@ class PlaybackApp:
         return "", None
 
     async def index(self, request: Request) -> Response:
-        """What the signed-in member may play."""
+        """What the signed-in member may play, and where they left off."""
         _who, user = self.viewer(request, None)
         if user is None:
             return RedirectResponse(auth.login_url(request.scope), status_code=303)
         found = self.config.titles() if self.config.titles else []
+        started = await run_in_threadpool(self._started, user.user_id)
+        resume = "".join(
+            f'<li><a href="/watch/{html.escape(p["asset_id"])}">'
+            f"{html.escape(str(p['title']))}</a> · resume at "
+            f"{player.clock(p['position_s'])}</li>"
+            for p in started
+            if paths.ASSET_ID.match(p["asset_id"])
+        )
         items = "".join(
             f'<li><a href="/watch/{html.escape(asset)}">{html.escape(title)}</a></li>'
             for asset, title in found
@@ -160,7 +180,10 @@ class PlaybackApp:
         )
         body = (
             f"<p>Signed in as <b>{html.escape(user.username)}</b> ({user.role}).</p>"
+            + (f"<h2>Continue watching</h2><ul>{resume}</ul>" if resume else "")
+            + "<h2>Everything you can play</h2>"
             + (f"<ul>{items}</ul>" if items else "<p>Nothing to play yet.</p>")
+            + '<p><a href="/api/openapi.json">Library API (OpenAPI)</a></p>'
             + '<form method="post" action="/logout"><button>Sign out</button></form>'
         )
         return auth.page("medialake", "Play", body)
@@ -239,8 +262,17 @@ class PlaybackApp:
         )
         title = self.config.title_of(asset_id) if self.config.title_of else None
         nonce = secrets.token_urlsafe(16)
+        resume = None
+        if user is not None and self.book is not None:
+            resume = await run_in_threadpool(self._resume_at, user.user_id, asset_id)
         page = player.player_page(
-            asset_id, title or "medialake", fresh.value, fresh.expires, nonce
+            asset_id,
+            title or "medialake",
+            fresh.value,
+            fresh.expires,
+            nonce,
+            resume_s=resume,
+            track=user is not None and self.book is not None,
         )
         return HTMLResponse(
             page,
@@ -249,6 +281,28 @@ class PlaybackApp:
                 "content-security-policy": player.content_security_policy(nonce),
             },
         )
+
+    def _started(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's unfinished titles (empty when progress cannot be read now)."""
+        if self.book is None:
+            return []
+        try:
+            return self.book.continue_watching(user_id)
+        except (WarehouseError, OSError) as exc:
+            access_log.warning("continue watching unknown: %s", exc)
+            return []
+
+    def _resume_at(self, user_id: str, asset_id: str) -> float | None:
+        """Where the user left this title (None: never played, or finished)."""
+        assert self.book is not None
+        try:
+            found = self.book.latest(user_id, asset_id)
+        except (WarehouseError, OSError) as exc:
+            access_log.warning("resume point unknown: %s", exc)
+            return None
+        if not found or found["finished"] or found["position_s"] < 1:
+            return None
+        return float(found["position_s"])
 
     async def hls_js_file(self, request: Request) -> Response:
         """hls.js, behind the asset's token like everything else."""
@@ -275,7 +329,7 @@ class PlaybackApp:
             return _not_found()
         checked = self._checked(asset_id, request.query_params.get("t"))
         if not isinstance(checked, tokens.Token):
-            return checked
+            return self._fresh_for_member(request, asset_id) or checked
         try:
             fresh = tokens.issue(
                 self.config.key,
@@ -287,6 +341,25 @@ class PlaybackApp:
             )
         except tokens.TokenExpired as exc:
             return _forbidden(f"{exc}: open the title again")
+        return JSONResponse(
+            {"token": fresh.value, "expires": fresh.expires},
+            headers={"cache-control": "no-store"},
+        )
+
+    def _fresh_for_member(self, request: Request, asset_id: str) -> Response | None:
+        """A new viewing's token for a signed-in member whose link has expired (None:
+        not signed in, or not from the player's own page)."""
+        _who, user = self.viewer(request, asset_id)
+        accounts = self.config.accounts
+        if user is None or accounts is None or not auth.same_origin(request):
+            return None
+        fresh = tokens.issue(
+            self.config.key,
+            asset_id,
+            self.config.token_ttl_s,
+            sid=accounts.sid_of(request.cookies.get(auth.COOKIE)),
+            max_viewing_s=self.config.max_viewing_s,
+        )
         return JSONResponse(
             {"token": fresh.value, "expires": fresh.expires},
             headers={"cache-control": "no-store"},
@@ -343,11 +416,47 @@ def _loggable_path(scope: Scope) -> str:
     return raw.decode("ascii", "backslashreplace")[:300]
 
 
+class _LazyApi:
+    """The library API (:mod:`playback.api`), built at its first request: FastAPI's
+    import costs the service's start about half a second, which a restart of a watch
+    session should not wait for."""
+
+    def __init__(self, accounts: auth.Accounts, book: ProgressBook | None) -> None:
+        self.accounts = accounts
+        self.book = book
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            from playback.api import create_api
+
+            self.app = create_api(self.accounts, self.book)
+        await self.app(scope, receive, send)
+
+
+def _flush_progress_at_exit(book: ProgressBook | None) -> Any:
+    """A lifespan that writes unwritten progress when the service stops."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if book is not None:
+            await run_in_threadpool(book.flush)
+
+    return lifespan
+
+
 def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -> Any:
     """The ASGI app; ``extra_routes`` lets other features (watch sessions) join it."""
     handlers = PlaybackApp(config)
     sign_in = (
         auth.AuthPages(config.accounts).routes() if config.accounts is not None else []
+    )
+    accounts = config.accounts
+    api = (
+        [Mount("/api", app=_LazyApi(accounts, handlers.book))]
+        if accounts is not None
+        else []
     )
     routes: list[BaseRoute] = [
         Route("/", handlers.index, methods=["GET"]),
@@ -358,8 +467,9 @@ def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -
         Route("/hls/{rest:path}", handlers.hls, methods=["GET", "OPTIONS"]),
         Route("/renew/{asset_id}", handlers.renew, methods=["POST"]),
         *extra_routes,
+        *api,  # last: /api/sessions and the like of extra_routes come first
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=_flush_progress_at_exit(handlers.book))
     app.state.playback = handlers
     tls = bool(config.accounts is not None and config.accounts.secure)
     return SecurityAndAccessLog(app, tls=tls)

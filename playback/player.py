@@ -65,10 +65,35 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def player_page(asset_id: str, title: str, token: str, expires: int, nonce: str) -> str:
-    """The HTML of the player page for one asset."""
+def clock(seconds: float) -> str:
+    """``41:12`` or ``1:02:03``: a position as people read it."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def player_page(
+    asset_id: str,
+    title: str,
+    token: str,
+    expires: int,
+    nonce: str,
+    *,
+    resume_s: float | None = None,
+    track: bool = False,
+) -> str:
+    """The HTML of the player page for one asset; ``resume_s`` offers to resume there,
+    ``track`` reports progress to ``/api/progress/{asset}`` (signed-in members)."""
     config = json.dumps(
-        {"asset": asset_id, "token": token, "expires": expires}
+        {
+            "asset": asset_id,
+            "token": token,
+            "expires": expires,
+            "resume": resume_s,
+            "resumeLabel": clock(resume_s) if resume_s else None,
+            "track": track,
+        }
     ).replace("</", "<\\/")
     return (
         _PAGE.replace("@TITLE@", html.escape(title))
@@ -88,6 +113,7 @@ _PAGE = """<!doctype html>
 body{margin:0;background:#111;color:#eee;font:14px system-ui,sans-serif}
 main{max-width:960px;margin:0 auto;padding:12px}
 video{width:100%;background:#000;aspect-ratio:16/9}
+[hidden]{display:none!important}
 .bar{display:flex;gap:12px;align-items:center;margin-top:8px;flex-wrap:wrap}
 #status{color:#aaa}
 </style></head>
@@ -99,6 +125,9 @@ video{width:100%;background:#000;aspect-ratio:16/9}
  <label>Subtitles
   <select id="subtitles"><option value="-1">Off</option></select></label>
  <span id="status">loading…</span>
+</div>
+<div class="bar" id="resume" hidden>
+ <button id="resume-go"></button> <button id="resume-start">Start over</button>
 </div>
 </main>
 <script nonce="@NONCE@" src="@HLSJS@"></script>
@@ -121,7 +150,10 @@ video{width:100%;background:#000;aspect-ratio:16/9}
     const r = await fetch(
       "/renew/" + cfg.asset + "?t=" + encodeURIComponent(token),
       {method: "POST", cache: "no-store", referrerPolicy: "no-referrer"});
-    if (!r.ok) { say("this link has expired: open a new one"); return; }
+    if (!r.ok) {
+      say("this link has expired: sign in and open the title again");
+      return;
+    }
     const body = await r.json();
     token = body.token;
     schedule(body.expires);
@@ -132,6 +164,45 @@ video{width:100%;background:#000;aspect-ratio:16/9}
   }
   schedule(cfg.expires);
   window.player = {video: video, renew: renew, token: () => token, hls: null};
+  let lastSent = -1;
+  function report(force) {
+    if (!cfg.track || !video.duration || video.currentTime < 1) return;
+    if (!force && Math.abs(video.currentTime - lastSent) < 1) return;
+    lastSent = video.currentTime;
+    fetch("/api/progress/" + cfg.asset, {
+      method: "POST", keepalive: true, cache: "no-store",
+      referrerPolicy: "no-referrer",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({position_s: video.currentTime,
+        duration_s: video.duration, finished: video.ended}),
+    }).catch(() => {});
+  }
+  window.player.report = report;
+  if (cfg.track) {
+    setInterval(() => { if (!video.paused) report(false); }, 5000);
+    video.addEventListener("pause", () => report(true));
+    video.addEventListener("ended", () => report(true));
+    window.addEventListener("pagehide", () => report(true));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") report(true);
+    });
+  }
+  if (cfg.resume) {
+    const box = document.getElementById("resume");
+    const go = document.getElementById("resume-go");
+    go.textContent = "Resume at " + cfg.resumeLabel;
+    box.hidden = false;
+    go.addEventListener("click", () => {
+      video.currentTime = cfg.resume;
+      box.hidden = true;
+      video.play().catch(() => {});
+    });
+    document.getElementById("resume-start").addEventListener("click", () => {
+      box.hidden = true;
+      video.currentTime = 0;
+      video.play().catch(() => {});
+    });
+  }
   if (!window.Hls || !Hls.isSupported()) {
     say("this browser cannot play HLS here");
     return;

@@ -7,9 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, facts
 from dashboards.reading import library_matches
 from medialake.runtime import settings
+from warehouse.queries.catalog import item as item_facts
 from warehouse.queries.library import (
     Cursor,
     LibraryFilter,
@@ -120,14 +121,22 @@ def _detail(rows: list[dict[str, Any]]) -> None:
     if detail is None:
         st.warning("This item is no longer in the library.")
         return
-    left, right = st.columns(2)
-    left.markdown("**Item**")
-    left.json(_plain(detail["item"]), expanded=True)
-    right.markdown("**File**")
-    if detail["file"]:
-        right.json(_plain(detail["file"]), expanded=True)
-    else:
-        right.info("No file is recorded for this item.")
+    readable = data.read(item_facts, row["server_id"], row["native_id"])
+    if readable is not None:
+        st.markdown("  \n".join(facts.lines(readable)))
+        if readable["asset_id"]:
+            st.link_button("▶ Play", facts.player_url(readable["asset_id"]))
+        else:
+            st.caption("Not playable in the browser yet (no HLS asset).")
+    with st.expander("All fields"):
+        left, right = st.columns(2)
+        left.markdown("**Item**")
+        left.json(_plain(detail["item"]), expanded=True)
+        right.markdown("**File**")
+        if detail["file"]:
+            right.json(_plain(detail["file"]), expanded=True)
+        else:
+            right.info("No file is recorded for this item.")
     for table, rows_of in detail["related"].items():
         st.markdown(f"**{table}**")
         if rows_of.height:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, facts
+from dashboards.auth import require_user
+from playback.player import clock
+from warehouse import progress
 from warehouse.queries import overview, runs
 
 
 def main() -> None:
     """Render the page."""
     st.title("Overview")
+    _continue_watching()
     servers = data.read(overview.servers)
     if not servers:
         data.stop_with(
@@ -34,6 +38,21 @@ def main() -> None:
     if flagged.height:
         st.subheader("Runs that need a look")
         st.dataframe(flagged, hide_index=True, width="stretch")
+
+
+def _continue_watching() -> None:
+    """The signed-in user's started, unfinished titles, each with a Play button."""
+    user = require_user()
+    started = data.read(progress.continue_watching, user.user_id, 6, cached=False)
+    if not started:
+        return
+    st.subheader("Continue watching")
+    for entry in started:
+        left, right = st.columns([4, 1])
+        left.markdown(
+            f"**{data.md(entry['title'])}** · resume at {clock(entry['position_s'])}"
+        )
+        right.link_button("▶ Resume", facts.player_url(entry["asset_id"]))
 
 
 def _flags(servers: list[dict]) -> None:

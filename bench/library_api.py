@@ -1,0 +1,142 @@
+"""Benchmark: the library API's list endpoints over a generated warehouse of 1,000,000
+tracks (and their 1,000,000 media files) plus 50,000 movies, through the real ASGI app
+(sign-in check, query, JSON), as a ratio to ``SELECT count(*) FROM tracks`` measured in
+the same run. Page 1000 is reached with the cursor a client would hold there.
+
+    uv run python -m bench.library_api [--tracks 1000000] [--requests 40]
+
+Targets (issue 15): p95 under 200 ms per list request; page 1000 as fast as page 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.dashboard import generate
+from playback.api import encode_cursor
+from playback.app import PlaybackConfig, create_app
+from playback.auth import COOKIE, Accounts
+from warehouse import accounts
+from warehouse.db import Warehouse
+
+MOVIES = [
+    """INSERT INTO movies (server_id, native_id, title, year, duration_s,
+         file_native_id)
+       SELECT 'a', 'm' || i, 'Movie ' || i, 1950 + i % 70, 5400, 'mf' || i
+       FROM range(50000) r(i)""",
+    """INSERT INTO media_files (server_id, native_id, path, media_kind, size,
+         container, item_table, item_native_id)
+       SELECT 'a', 'mf' || i, 'Movies/' || i || '.mkv', 'video', 4000000000,
+         'matroska', 'movies', 'm' || i
+       FROM range(50000) r(i)""",
+]
+
+
+def deep(wh: Warehouse, sql: str) -> str | None:
+    """The cursor of page 1000 (50 rows a page) of a list sorted by ``sql``'s key."""
+    with wh.read() as con:
+        row = con.execute(
+            f"{sql} ORDER BY ALL LIMIT 1 OFFSET {999 * 50 - 1}"
+        ).fetchone()
+    assert row is not None
+    return encode_cursor(tuple(row))
+
+
+def p95(client: Any, url: str, cookie: str, n: int) -> tuple[float, float]:
+    """Median and 95th percentile seconds of ``n`` GETs of ``url``."""
+    seconds = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(url, cookies={COOKIE: cookie})
+        seconds.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.text
+    seconds.sort()
+    return statistics.median(seconds), seconds[int(0.95 * (len(seconds) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tracks", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="medialake-bench-api-"))
+    os.environ["MEDIALAKE_HOME"] = str(work)
+    try:
+        run(work, args.tracks, args.requests)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, tracks: int, n: int) -> None:
+    from starlette.testclient import TestClient
+
+    wh = Warehouse(work / "medialake.sqlite")
+    print(f"generated {tracks} tracks in {generate(wh, tracks):.1f} s")
+    with wh.write() as con:
+        for statement in MOVIES:
+            con.execute(statement)
+    accounts.add_user(wh, "bench", "a long password", "member")
+    cookie = accounts.sign_in(wh, "bench", "a long password").cookie
+    app = create_app(
+        PlaybackConfig(
+            assets_root=work / "hls", key=b"k" * 32, accounts=Accounts(wh, work)
+        )
+    )
+    seconds = []
+    for _ in range(n):
+        started = time.perf_counter()
+        with wh.read() as con:
+            con.execute("SELECT count(*) FROM tracks").fetchall()
+        seconds.append(time.perf_counter() - started)
+    base = statistics.median(seconds)
+    print(f"baseline: SELECT count(*) FROM tracks {base * 1000:.0f} ms (median)")
+    files_1000 = deep(
+        wh,
+        "SELECT server_id, path, native_id FROM media_files WHERE removed_at IS NULL",
+    )
+    movies_1000 = deep(
+        wh,
+        "SELECT lower(title), server_id, native_id FROM movies"
+        " WHERE removed_at IS NULL",
+    )
+    tracks_1000 = deep(
+        wh,
+        "SELECT coalesce(artist, album_artist, ''), coalesce(album, ''),"
+        " coalesce(disc_no, -1), coalesce(track_no, 2147483647), title, server_id,"
+        " native_id FROM tracks WHERE removed_at IS NULL",
+    )
+    cases = [
+        ("tracks, page 1", "/api/library/tracks"),
+        ("tracks, page 1000", f"/api/library/tracks?cursor={tracks_1000}"),
+        ("tracks, text", "/api/library/tracks?q=title%204242"),
+        ("media-files, page 1", "/api/library/media-files"),
+        ("media-files, page 1000", f"/api/library/media-files?cursor={files_1000}"),
+        ("media-files, kind+container", 
+         "/api/library/media-files?kind=audio&container=mp3"),
+        ("media-files, path text", "/api/library/media-files?q=4242"),
+        ("movies, page 1", "/api/library/movies"),
+        ("movies, page 1000", f"/api/library/movies?cursor={movies_1000}"),
+        ("movies, title text", "/api/library/movies?q=movie%204242"),
+        ("shows, page 1", "/api/library/shows"),
+        ("item detail", "/api/library/items/a/t4243"),
+    ]  # fmt: skip
+    with TestClient(app) as client:
+        for name, url in cases:
+            p95(client, url, cookie, 2)  # warm the connection's caches
+            median, worst = p95(client, url, cookie, n)
+            flag = "" if worst < 0.2 else "  OVER 200 ms"
+            print(
+                f"{name:<30} median {median * 1000:6.0f} ms  p95 {worst * 1000:6.0f} ms"
+                f"  {median / base:5.1f}x baseline{flag}"
+            )
+
+
+if __name__ == "__main__":
+    main()

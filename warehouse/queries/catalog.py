@@ -1,0 +1,346 @@
+"""Reads of the library API (:mod:`playback.api`): movies, shows with their episodes,
+media files, one item with its file, streams, identities and playable asset.
+
+Lists are keyset pages like the dashboard's Library (:mod:`warehouse.queries.library`):
+a page starts after the sort key of the previous page's last row (a :data:`Cursor`),
+so page 1,000 costs what page 1 costs. Each list filters and sorts the base table and
+joins files and assets for one page only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from warehouse.queries import records
+from warehouse.queries.library import item_detail
+
+if TYPE_CHECKING:
+    import duckdb
+
+Cursor = tuple[Any, ...]
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a list and where the next page starts (None: the last page)."""
+
+    rows: list[dict[str, Any]]
+    next: Cursor | None
+
+
+def _like(column: str, param: str) -> str:
+    return (
+        f"contains(strip_accents(lower(coalesce({column}, ''))),"
+        f" strip_accents(lower(${param})))"
+    )
+
+
+def _page(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    sort: tuple[str, ...],
+    clauses: list[str],
+    params: dict[str, Any],
+    select: str,
+    joins: str,
+    after: Cursor | None,
+    limit: int,
+) -> Listing:
+    """Rows of ``table`` matching ``clauses`` after ``after`` in ``sort`` order, with
+    ``joins`` applied to the page only (alias ``p`` for the page)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    params = dict(params)
+    where = list(clauses)
+    if after is not None:
+        if len(after) != len(sort):
+            raise ValueError("the cursor does not belong to this list")
+        keys = ", ".join(f"$after_{n}" for n in range(len(sort)))
+        where.append(f"({', '.join(sort)}) > ({keys})")
+        params.update({f"after_{n}": v for n, v in enumerate(after)})
+    names = [f"sort_{n}" for n in range(len(sort))]
+    keyed = ", ".join(f"{e} AS {n}" for e, n in zip(sort, names, strict=True))
+    sql = f"""
+    WITH p AS (
+      SELECT *, {keyed} FROM {table}
+      WHERE {" AND ".join(where) or "true"}
+      ORDER BY {", ".join(names)} LIMIT $limit
+    )
+    SELECT {select}, {", ".join(f"p.{n}" for n in names)} FROM p {joins}
+    ORDER BY {", ".join(f"p.{n}" for n in names)}"""
+    rows = records(con, sql, {**params, "limit": limit + 1})
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = tuple(rows[-1][n] for n in names) if more and rows else None
+    for row in rows:
+        for n in names:
+            del row[n]
+    return Listing(rows, nxt)
+
+
+_FILE_AND_ASSET = """
+LEFT JOIN media_files f ON f.server_id = p.server_id
+  AND f.native_id = p.file_native_id AND f.removed_at IS NULL
+LEFT JOIN hls_assets a ON a.server_id = p.server_id
+  AND a.file_native_id = p.file_native_id AND a.status = 'current'"""
+
+
+def movies(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    year: int | None = None,
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Movies by title, with their file's container and size and their current HLS
+    asset (``asset_id``, None when not playable)."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if q.strip():
+        clauses.append(_like("title", "q"))
+        params["q"] = q.strip()
+    if year is not None:
+        clauses.append("year = $year")
+        params["year"] = year
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="movies",
+        sort=("lower(title)", "server_id", "native_id"),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.title, p.year, p.edition, p.duration_s,"
+        " f.container, f.size, a.asset_id",
+        joins=_FILE_AND_ASSET,
+        after=after,
+        limit=limit,
+    )
+
+
+def tracks(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    artist: str = "",
+    album: str = "",
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Tracks by artist, album, disc and track number; ``q`` matches part of the
+    title, artist or album."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if q.strip():
+        clauses.append(_like("concat_ws(' ', title, artist, album_artist, album)", "q"))
+        params["q"] = q.strip()
+    for name, value in (("artist", artist), ("album", album)):
+        if value.strip():
+            column = "coalesce(artist, album_artist)" if name == "artist" else name
+            clauses.append(_like(column, name))
+            params[name] = value.strip()
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="tracks",
+        sort=(
+            "coalesce(artist, album_artist, '')",
+            "coalesce(album, '')",
+            "coalesce(disc_no, -1)",
+            "coalesce(track_no, 2147483647)",
+            "title",
+            "server_id",
+            "native_id",
+        ),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.title, coalesce(p.artist, p.album_artist)"
+        " AS artist, p.album, p.disc_no, p.track_no, p.year, p.genre, p.duration_s,"
+        " f.container, f.bitrate, a.asset_id",
+        joins=_FILE_AND_ASSET,
+        after=after,
+        limit=limit,
+    )
+
+
+def shows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Shows by title, with how many seasons and episodes each has."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if q.strip():
+        clauses.append(_like("title", "q"))
+        params["q"] = q.strip()
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="shows",
+        sort=("lower(title)", "server_id", "native_id"),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.title, p.year,"
+        " count(DISTINCT e.season)::INTEGER AS seasons,"
+        " count(e.native_id)::INTEGER AS episodes",
+        joins="LEFT JOIN episodes e ON e.server_id = p.server_id"
+        " AND e.show_native_id = p.native_id AND e.removed_at IS NULL"
+        " GROUP BY ALL",
+        after=after,
+        limit=limit,
+    )
+
+
+def show(
+    con: duckdb.DuckDBPyConnection, server_id: str, native_id: str
+) -> dict[str, Any] | None:
+    """One show with its seasons, each with its episodes in order (and each episode's
+    current HLS asset), or None."""
+    found = records(
+        con,
+        "SELECT server_id, native_id, title, year FROM shows WHERE server_id = $s"
+        " AND native_id = $n AND removed_at IS NULL",
+        {"s": server_id, "n": native_id},
+    )
+    if not found:
+        return None
+    episodes = records(
+        con,
+        """WITH p AS (SELECT * FROM episodes WHERE server_id = $s
+             AND show_native_id = $n AND removed_at IS NULL)
+        SELECT p.native_id, p.title, p.season, p.episode, p.duration_s, a.asset_id
+        FROM p"""
+        + _FILE_AND_ASSET
+        + " ORDER BY coalesce(p.season, -1), coalesce(p.episode, 2147483647),"
+        " p.native_id",
+        {"s": server_id, "n": native_id},
+    )
+    seasons: dict[int | None, list[dict[str, Any]]] = {}
+    for row in episodes:
+        seasons.setdefault(row["season"], []).append(row)
+    return {
+        **found[0],
+        "seasons": [{"season": s, "episodes": eps} for s, eps in seasons.items()],
+    }
+
+
+def media_files(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    server: str = "",
+    kind: str = "",
+    container: str = "",
+    q: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Active media files by server and path."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    if kind:
+        clauses.append("media_kind = $kind")
+        params["kind"] = kind
+    if container:
+        clauses.append("lower(container) = lower($container)")
+        params["container"] = container
+    if q.strip():
+        clauses.append(_like("path", "q"))
+        params["q"] = q.strip()
+    return _page(
+        con,
+        table="media_files",
+        sort=("server_id", "path", "native_id"),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.path, p.media_kind, p.size, p.container,"
+        " p.bitrate, p.duration_s, p.item_table, p.item_native_id, p.error",
+        joins="",
+        after=after,
+        limit=limit,
+    )
+
+
+def current_asset(
+    con: duckdb.DuckDBPyConnection, server_id: str, file_native_id: str | None
+) -> str | None:
+    """The current HLS asset of a file (None: not playable yet)."""
+    if not file_native_id:
+        return None
+    rows = con.execute(
+        "SELECT asset_id FROM hls_assets WHERE server_id = ? AND file_native_id = ?"
+        " AND status = 'current' ORDER BY created_at DESC LIMIT 1",
+        [server_id, file_native_id],
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def item(
+    con: duckdb.DuckDBPyConnection, server_id: str, native_id: str
+) -> dict[str, Any] | None:
+    """A track, movie or episode with its file, streams, identities and the current
+    HLS asset (``asset_id``), or None when it is not in the library."""
+    detail = item_detail(con, server_id, native_id)
+    if detail is None:
+        return None
+    found = detail["item"]
+    related = detail["related"]
+    streams = related.get("media_streams")
+    identities = related.get("identities")
+    return {
+        "item": found,
+        "file": detail["file"],
+        "streams": streams.to_dicts() if streams is not None else [],
+        "identities": identities.to_dicts() if identities is not None else [],
+        "asset_id": current_asset(con, server_id, found.get("file_native_id")),
+        "servers": _servers_with(con, found),
+    }
+
+
+_SAME_ITEM = {
+    # the same track by its match key; a movie by title and year; an episode by show,
+    # season and number
+    "track": "SELECT server_id FROM tracks WHERE removed_at IS NULL"
+    " AND match_key = (SELECT match_key FROM tracks WHERE server_id = $s"
+    " AND native_id = $n)",
+    "movie": "SELECT server_id FROM movies WHERE removed_at IS NULL"
+    " AND lower(title) = lower($title) AND year IS NOT DISTINCT FROM $year",
+    "episode": "SELECT server_id FROM episodes WHERE removed_at IS NULL"
+    " AND lower(show_title) = lower($show) AND season IS NOT DISTINCT FROM $season"
+    " AND episode IS NOT DISTINCT FROM $episode",
+}
+
+
+def _servers_with(con: duckdb.DuckDBPyConnection, found: dict[str, Any]) -> list[str]:
+    """Every server that has this item (itself included), by name."""
+    kind = found.get("item_kind")
+    params: dict[str, Any] = {
+        "track": {"s": found["server_id"], "n": found["native_id"]},
+        "movie": {"title": found.get("title"), "year": found.get("year")},
+        "episode": {
+            "show": found.get("show_title"),
+            "season": found.get("season"),
+            "episode": found.get("episode"),
+        },
+    }.get(str(kind), {})
+    sql = _SAME_ITEM.get(str(kind))
+    names = {found["server_id"]}
+    if sql:
+        names |= {r[0] for r in con.execute(f"{sql} GROUP BY 1", params).fetchall()}
+    return sorted(names)
