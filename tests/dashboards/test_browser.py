@@ -232,7 +232,7 @@ def test_logout_in_one_tab_ends_the_other(dashboard: str, chromium: Any) -> None
     first.click("button[type=submit]")
     first.wait_for_url("**/login")
 
-    second.get_by_label("Search").fill("anything")  # the next run of the open tab
+    second.get_by_role("textbox", name="Search").fill("anything")  # its next run
     second.keyboard.press("Enter")
     second.get_by_text("You are signed out").wait_for(timeout=30_000)
     second.reload()

@@ -14,6 +14,7 @@ runs one at a time across machines, and every result is in the warehouse exactly
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import httpx
 import pytest
 
 from medialake.commands.stack import POOL, _environment
+from medialake.runtime import PREFECT_AUTH_FILE, prefect_auth
 from medialake.settings import Settings, load_settings
 from tests.dashboards.sample_home import MIRROR_ALBUM
 from tests.dashboards.test_browser import free_port
@@ -168,7 +170,10 @@ def _executed_by(api: str, ids: list[str]) -> dict[str, str]:
             "filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}},
             "limit": 50,  # the most the API returns at once
         }
-        answer = httpx.post(f"{api}/events/filter", json=body, timeout=10)
+        user, _, password = os.environ["PREFECT_API_AUTH_STRING"].partition(":")
+        answer = httpx.post(
+            f"{api}/events/filter", json=body, auth=(user, password), timeout=10
+        )
         events = answer.raise_for_status().json()
         found: dict[str, str] = {}
         for event in events["events"]:
@@ -196,7 +201,10 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def test_two_workers_share_one_warehouse_and_one_prefect_server(
-    tmp_path: Path, sample_library, postgres_server: PostgresServer
+    tmp_path: Path,
+    sample_library,
+    postgres_server: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from warehouse.db import Warehouse, close_all
 
@@ -211,6 +219,11 @@ def test_two_workers_share_one_warehouse_and_one_prefect_server(
         for name, machine in machines.items()
     }
     api = f"http://127.0.0.1:{free_port()}/api"
+    auth = prefect_auth(settings["main"], create=True)  # the API's password, which
+    assert auth is not None  # docs/stack.md has the user copy to every worker machine
+    for name in WORKERS:
+        (settings[name].home / PREFECT_AUTH_FILE).write_text(auth + "\n")
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", auth)  # this test's own client
     envs = {name: _machine_env(m, settings[name], api) for name, m in machines.items()}
     started = time.monotonic()
     phases: dict[str, float] = {}
