@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import Progress, ProgressColumn, TaskID
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from medialake import progress
 
@@ -25,7 +33,8 @@ class ProgressBars:
 
     Args:
         console: where to draw.
-        columns: the rich columns of each bar.
+        columns: the rich columns of each bar (default: the label as plain text, the
+            bar, done of total, time elapsed).
         accept: which labels get a bar (default: all).
         describe: a label's description (default: the label).
         fields: extra task fields from (done, seconds since the bar appeared).
@@ -39,6 +48,13 @@ class ProgressBars:
         describe: Callable[[str], str] = lambda label: label,
         fields: Fields | None = None,
     ) -> None:
+        if not columns:
+            columns = (
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
         self.bar = Progress(*columns, console=console, transient=True)
         self.accept, self.describe, self.fields = accept, describe, fields
         self.jobs: dict[str, tuple[TaskID, float]] = {}

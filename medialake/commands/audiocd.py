@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -46,13 +45,7 @@ def rip_cd(
     from connectors.rips.audiocd import DiscError
     from flows.audiocd import rip_cd as rip_flow
 
-    bars = ProgressBars(
-        console,
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    bars = ProgressBars(console)
     with bars:
         try:
             result = rip_flow(source)

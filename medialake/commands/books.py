@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -59,13 +58,7 @@ def books(
         ]
     from flows.books import books as books_flow
 
-    bars = ProgressBars(
-        console,
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    bars = ProgressBars(console)
     with bars:
         try:
             result = books_flow(roots, manual, scan=add is None or bool(roots))

@@ -8,12 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from medialake.cli import console, fail, flows_ready
@@ -67,10 +61,6 @@ def enrich(
 
     bars = ProgressBars(
         console,
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
         accept=lambda label: label.startswith("enrich:"),
         describe=lambda label: label.replace(":", " "),
     )

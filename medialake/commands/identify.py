@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -40,13 +39,7 @@ def identify(
     from flows.identify import identify as identify_flow
     from tasks.fingerprint import result_rows
 
-    bars = ProgressBars(
-        console,
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    bars = ProgressBars(console)
     with bars:
         try:
             result = identify_flow(paths, redo, write_tags)

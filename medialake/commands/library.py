@@ -13,7 +13,6 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TextColumn,
-    TimeElapsedColumn,
 )
 
 from medialake.cli import command_name, console, fail, flows_ready
@@ -90,10 +89,6 @@ def sync(
     failed = None
     bars = ProgressBars(
         console,
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
         describe=lambda label: f"sync {label}",
     )
     with bars:

@@ -1,4 +1,5 @@
-"""``medialake sql``: read-only queries, CSV/Parquet, the shell, refused writes."""
+"""``medialake sql``: read-only queries, CSV/Parquet, the shell, refused writes, and
+results wider than the terminal (one record at a time, every value whole)."""
 
 from __future__ import annotations
 
@@ -189,3 +190,32 @@ def test_values_are_not_read_as_terminal_markup(home: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "[link=http://x.test]click[/link]" in result.output
+
+
+def test_a_wide_result_prints_records_with_whole_values(home: Path) -> None:
+    query = "SELECT * FROM tracks ORDER BY server_id, native_id LIMIT 2"
+    result = runner.invoke(app, ["sql", query], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    first = query.replace("LIMIT 2", "LIMIT 1")
+    title = lake.one(home, first.replace("*", "title"))
+    artist = lake.one(home, first.replace("*", "artist"))
+    lines = result.output.splitlines()
+    assert lines[0].startswith("-[ record 1 ]")
+    second = next(i for i, x in enumerate(lines) if x.startswith("-[ record 2 ]"))
+    fields = dict(
+        (name.strip(), value)
+        for name, _, value in (x.partition(" | ") for x in lines[1:second])
+    )
+    assert fields["title"] == title
+    assert fields["artist"] == artist
+    assert len(fields) > 20
+    assert "-[ record 2 ]" in result.output
+    assert "2 rows" in result.output
+
+
+def test_a_result_that_fits_stays_a_table(home: Path) -> None:
+    query = "SELECT server_id, count(*) AS tracks FROM tracks GROUP BY 1"
+    result = runner.invoke(app, ["sql", query], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "record 1" not in result.output
+    assert "server_id" in result.output.splitlines()[1]
