@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from warehouse.downloads import rows
-from warehouse.upsert import merge_frame
+from warehouse.upsert import insert_frame, merge_frame
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,15 +69,7 @@ def save_source(
             "DELETE FROM managed_playlist_entries WHERE playlist_id = ?",
             [row["playlist_id"]],
         )
-        if frame.height:
-            con.register("_staged_entries", frame.to_arrow())
-            try:
-                con.execute(
-                    "INSERT INTO managed_playlist_entries BY NAME "
-                    "SELECT * FROM _staged_entries"
-                )
-            finally:
-                con.unregister("_staged_entries")
+        insert_frame(con, "managed_playlist_entries", frame)
 
 
 def mark_source_error(wh: Warehouse, playlist: str, error: str) -> None:
@@ -281,15 +273,7 @@ def record_push(
     )
     with wh.write() as con:
         merge_frame(con, "playlist_syncs", head, ("sync_id",), soft_delete=False)
-        if item_frame.height:
-            con.register("_staged_items", item_frame.to_arrow())
-            try:
-                con.execute(
-                    "INSERT INTO playlist_sync_items BY NAME"
-                    " SELECT * FROM _staged_items"
-                )
-            finally:
-                con.unregister("_staged_items")
+        insert_frame(con, "playlist_sync_items", item_frame)
         if pushed is not None:
             frame = pl.DataFrame(
                 [pushed], schema_overrides={"pushed_track_ids": pl.List(pl.String)}

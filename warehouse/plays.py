@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from warehouse.upsert import merge_frame
+from warehouse.upsert import insert_frame, merge_frame
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -72,10 +72,5 @@ def store_playlists(
         )
     finally:
         con.unregister("_listed")
-    if items.height:
-        con.register("_items", items.to_arrow())
-        try:
-            con.execute("INSERT INTO playlist_items BY NAME SELECT * FROM _items")
-        finally:
-            con.unregister("_items")
+    insert_frame(con, "playlist_items", items)
     return playlists.height

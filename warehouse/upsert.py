@@ -114,3 +114,17 @@ def merge_frame(
     finally:
         con.unregister(staged)
     return UpsertCounts(added=int(added), updated=int(affected) - int(added))
+
+
+def insert_frame(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
+) -> None:
+    """Append the rows of ``frame`` to ``table`` by column name (none: nothing)."""
+    if frame.height == 0:
+        return
+    staged = f"_staged_{table}"
+    con.register(staged, frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
+    finally:
+        con.unregister(staged)
