@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from medialake.runtime import settings
 from warehouse.db import Warehouse, WarehouseError, WarehouseMissing, close_all
 from warehouse.legacy import lake_is_empty, migrate_legacy_file
-from warehouse.migrate import migrate
+from warehouse.migrate import migrate, prime_statistics
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,7 +54,9 @@ def warehouse(*, create: bool = True) -> Warehouse:
                 raise WarehouseMissing(
                     "there is no warehouse yet: run 'medialake sync' first"
                 )
-            migrate(wh)
+            if migrate(wh):
+                with wh.write() as con:  # a fast plan for queries on empty tables
+                    prime_statistics(con)
             legacy = settings().legacy_warehouse_path
             if legacy.exists() and (fresh or lake_is_empty(wh)):
                 _copy_legacy(wh, legacy)
