@@ -54,15 +54,15 @@ WHERE e.removed_at IS NULL;
 -- `part` and `number` are the disc and track number of a track, the season and episode
 -- number of an episode. library_entries has the items alone (cheap to filter, count and
 -- sort: the Library page pages over it and joins the files of one page only);
--- library_items adds each item's file. `search_text` is what the free-text box searches
--- (stored for tracks by the library writer; movies and episodes are few).
+-- library_items adds each item's file. `search_text` is what the free-text box searches:
+-- stored for tracks by every writer of tracks (warehouse/library.py, the legacy copy),
+-- since a fallback computed here would read three more columns of every track; movies
+-- and episodes are few.
 CREATE OR REPLACE VIEW library_entries AS
 SELECT server_id, native_id, 'track' AS item_kind, title,
   coalesce(artist, album_artist) AS artist, album, NULL::TEXT AS show_title,
   disc_no AS part, track_no AS number, genre, year, duration_s, file_native_id,
-  added_at, first_seen_at,
-  coalesce(search_key,
-    ml_track_search_key(title, coalesce(artist, album_artist), album)) AS search_text
+  added_at, first_seen_at, search_key AS search_text
 FROM tracks
 WHERE removed_at IS NULL
 UNION ALL
