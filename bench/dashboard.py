@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 
 from warehouse.db import Warehouse
-from warehouse.library import store_match_keys
-from warehouse.migrate import migrate
+from warehouse.library import store_derived_keys
+from warehouse.migrate import migrate, prime_statistics
 from warehouse.queries import jobs, library, overview, runs, sql
 from warehouse.queries.library import LibraryFilter
 
@@ -92,10 +92,12 @@ def generate(wh: Warehouse, tracks: int) -> float:
     started = time.perf_counter()
     migrate(wh)
     with wh.write() as con:
+        prime_statistics(con)  # as warehouse.current.warehouse() does after migrating
         for statement in GENERATE:
             params = {"n": tracks} if "$n" in statement else None
             con.execute(statement, params)
-        store_match_keys(con)  # what the library writer stores with each batch
+        for table in ("tracks", "media_files"):  # what the library writer stores
+            store_derived_keys(con, table)
     return time.perf_counter() - started
 
 

@@ -8,6 +8,7 @@ server and run.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from prefect import flow
@@ -78,13 +79,15 @@ class SyncFailed(RuntimeError):
 
 def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
     """One server's run, holding the server's sync lock: open, plan, read batches
-    concurrently, finish; then plays and playlists where the server has them."""
-    with t.server_lock(server, mode):
-        return _sync_locked(server, mode)
+    concurrently, finish; then plays and playlists where the server has them. A run
+    the warehouse refuses is spooled and recorded later (``t.recorded``)."""
+    run_id = uuid.uuid4().hex
+    with t.recorded(server, mode, run_id), t.server_lock(server, mode):
+        return _sync_locked(server, mode, run_id)
 
 
-def _sync_locked(server: str, mode: SyncMode) -> dict[str, Any]:
-    run_id = t.open_run(server, mode)
+def _sync_locked(server: str, mode: SyncMode, run_id: str) -> dict[str, Any]:
+    run_id = t.open_run(server, mode, run_id)
     try:
         plan = t.plan(server, run_id, mode, settings().sync.batch_size)
     except LibraryUnavailable as exc:

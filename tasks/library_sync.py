@@ -21,8 +21,9 @@ from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
-from warehouse import library, runs
-from warehouse.db import WarehouseBusy
+from warehouse import library, runs, spool
+from warehouse.current import build
+from warehouse.db import WarehouseBusy, WarehouseError
 from warehouse.upsert import frame_from_flat_records
 
 if TYPE_CHECKING:
@@ -65,11 +66,38 @@ def server_lock(server: str, mode: SyncMode) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def recorded(server: str, mode: SyncMode, run_id: str) -> Iterator[None]:
+    """Make sure a run the warehouse refuses still gets its row: when the warehouse
+    cannot be opened or written (its write lock held past ``lock_timeout_s``), the
+    failed run goes to the spool (:mod:`warehouse.spool`), which the next process to
+    reach the warehouse replays into ``sync_runs``."""
+    try:
+        yield
+    except WarehouseError as exc:
+        cause = exc.__context__
+        reason = (
+            f"{cause}; then {exc}" if cause and str(cause) != str(exc) else f"{exc}"
+        )
+        spool.spool_failed_run(
+            build().location,
+            server,
+            mode.value,
+            f"the warehouse refused the run: {reason}",
+            run_id=run_id,
+            flow_run_id=flow_run_id(),
+        )
+        logger().error("%s: run %s failed and was spooled: %s", server, run_id, reason)
+        raise
+
+
 @task(name="sync-open-run", cache_policy=NO_CACHE)
-def open_run(server: str, mode: SyncMode) -> str:
-    """Record the server and a new ``running`` run; close runs a killed process left."""
+def open_run(server: str, mode: SyncMode, run_id: str | None = None) -> str:
+    """Record the server and a new ``running`` run; close runs a killed process left.
+    Runs refused earlier (spooled) are recorded first."""
     client = engine().get(server)
-    run_id = uuid.uuid4().hex
+    run_id = run_id or uuid.uuid4().hex
+    spool.replay(warehouse())
     with warehouse().write() as con:
         library.upsert_server(con, server, client.kind, client.public_location())
         runs.close_interrupted(con, server)

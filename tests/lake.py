@@ -55,3 +55,14 @@ con.commit()
 print(con.execute(f"SELECT count(*) FROM {sys.argv[2]}").fetchone()[0], flush=True)
 sys.stdin.readline()
 """
+
+
+# Another process (a long write, a user's script) holding the warehouse's write lock
+# until a line is read from stdin.
+HOLD_WRITE_LOCK = """
+import sys
+from warehouse.db import Warehouse
+with Warehouse(sys.argv[1]).write() as con:
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from medialake.runtime import settings
 from warehouse.db import Warehouse, WarehouseError, WarehouseMissing, close_all
 from warehouse.legacy import lake_is_empty, migrate_legacy_file
-from warehouse.migrate import migrate
+from warehouse.migrate import migrate, prime_statistics
+from warehouse.spool import replay
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,12 +55,24 @@ def warehouse(*, create: bool = True) -> Warehouse:
                 raise WarehouseMissing(
                     "there is no warehouse yet: run 'medialake sync' first"
                 )
-            migrate(wh)
+            if migrate(wh):
+                with wh.write() as con:  # a fast plan for queries on empty tables
+                    prime_statistics(con)
             legacy = settings().legacy_warehouse_path
             if legacy.exists() and (fresh or lake_is_empty(wh)):
                 _copy_legacy(wh, legacy)
+            _replay_spool(wh)
             _current = wh
         return _current
+
+
+def _replay_spool(wh: Warehouse) -> None:
+    """Record the runs the warehouse refused earlier; while it still refuses, they
+    stay spooled for the next try."""
+    try:
+        replay(wh)
+    except WarehouseError as exc:
+        log.warning("failed runs stay spooled for now: %s", exc)
 
 
 def _copy_legacy(wh: Warehouse, legacy: Path) -> None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from warehouse.db import WarehouseError
+from warehouse.library import store_derived_keys
 
 if TYPE_CHECKING:
     from warehouse.db import Warehouse
@@ -266,46 +267,57 @@ def import_parquet_folder(wh: Warehouse, folder: Path) -> LegacyCopy:
     result = LegacyCopy(duckdb=str(manifest.get("duckdb", "")))
     with wh.write() as con:
         present = _columns(con)
-        for table in manifest["tables"]:
-            name, rows = str(table["name"]), int(table["rows"])
-            if name.startswith(_BOOKKEEPING):
-                continue
-            if name not in present:
-                if rows:
-                    result.not_in_lake[name] = rows
-                continue
-            old_cols = set(table["columns"])
-            dropped = [c for c in table["columns"] if c not in present[name]]
-            [(existing,)] = con.execute(
-                f"SELECT count(*) FROM {_ident(name)}"
-            ).fetchall()
-            if existing:
-                if rows:
-                    result.left_alone[name] = rows
-                continue
-            if not rows:
-                continue
-            if dropped:
-                result.dropped_columns[name] = dropped
-            cols = ", ".join(_ident(c) for c in present[name] if c in old_cols)
-            source = _literal(str(folder / table["file"]))
-            try:
-                [(written,)] = con.execute(
-                    f"INSERT INTO {_ident(name)} ({cols})"
-                    f" SELECT {cols} FROM read_parquet({source})"
-                ).fetchall()
-            except duckdb.Error as exc:
-                raise WarehouseError(
-                    f"cannot copy table {name} of the old warehouse: "
-                    f"{_first_line(str(exc))}"
-                ) from None
-            if written != rows:
-                raise WarehouseError(
-                    f"table {name} of the old warehouse has {rows} rows but "
-                    f"{written} were read; nothing was copied"
-                )
-            result.copied[name] = written
+        _copy_tables(con, folder, manifest, present, result)
+        for derived in ("tracks", "media_files"):  # keys the old file did not store
+            store_derived_keys(con, derived)
     return result
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    manifest: dict[str, Any],
+    present: dict[str, list[str]],
+    result: LegacyCopy,
+) -> None:
+    """Every table of the export that the lake has and that is empty, into it."""
+    for table in manifest["tables"]:
+        name, rows = str(table["name"]), int(table["rows"])
+        if name.startswith(_BOOKKEEPING):
+            continue
+        if name not in present:
+            if rows:
+                result.not_in_lake[name] = rows
+            continue
+        old_cols = set(table["columns"])
+        dropped = [c for c in table["columns"] if c not in present[name]]
+        [(existing,)] = con.execute(f"SELECT count(*) FROM {_ident(name)}").fetchall()
+        if existing:
+            if rows:
+                result.left_alone[name] = rows
+            continue
+        if not rows:
+            continue
+        if dropped:
+            result.dropped_columns[name] = dropped
+        cols = ", ".join(_ident(c) for c in present[name] if c in old_cols)
+        source = _literal(str(folder / table["file"]))
+        try:
+            [(written,)] = con.execute(
+                f"INSERT INTO {_ident(name)} ({cols})"
+                f" SELECT {cols} FROM read_parquet({source})"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot copy table {name} of the old warehouse: "
+                f"{_first_line(str(exc))}"
+            ) from None
+        if written != rows:
+            raise WarehouseError(
+                f"table {name} of the old warehouse has {rows} rows but "
+                f"{written} were read; nothing was copied"
+            )
+        result.copied[name] = written
 
 
 def lake_is_empty(wh: Warehouse) -> bool:

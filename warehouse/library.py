@@ -107,33 +107,47 @@ def write_batch(
         if frame is None or frame.height == 0:
             continue
         result = merge_frame(con, table, frame)
-        if table == "tracks":
-            store_match_keys(con, frame)
+        if table in _DERIVED:
+            store_derived_keys(con, table, frame)
         if table in ITEM_TABLES:
             counts += result
     return counts
 
 
-def store_match_keys(
-    con: duckdb.DuckDBPyConnection, tracks: pl.DataFrame | None = None
+# Columns the writer derives from a row's own columns (views/00_macros.sql), stored so
+# that reads compare a column instead of normalizing text on every query.
+_DERIVED = {
+    "tracks": {
+        "match_key": "ml_track_match_key(t.mb_recording_id,"
+        " coalesce(t.artist, t.album_artist), t.album, t.title, t.duration_s)",
+        "search_key": "ml_track_search_key(t.title, coalesce(t.artist,"
+        " t.album_artist), t.album)",
+    },
+    "media_files": {"search_key": "ml_search_text(t.path)"},
+}
+
+
+def store_derived_keys(
+    con: duckdb.DuckDBPyConnection, table: str, rows: pl.DataFrame | None = None
 ) -> None:
-    """Store the match key (views/00_macros.sql) of ``tracks`` (a frame with
-    ``server_id`` and ``native_id``; None: every track) where it is missing or the
-    tags changed it."""
-    key = (
-        "ml_track_match_key(t.mb_recording_id, coalesce(t.artist, t.album_artist),"
-        " t.album, t.title, t.duration_s)"
+    """Store the derived keys (the track match key, the search keys) of ``rows`` of
+    ``table`` (a frame with ``server_id`` and ``native_id``; None: every row) where they
+    are missing or the row's columns changed them."""
+    derived = _DERIVED[table]
+    update = f"UPDATE {table} t SET " + ", ".join(
+        f"{column} = {expr}" for column, expr in derived.items()
     )
-    update = f"UPDATE tracks t SET match_key = {key}"
-    stale = f"t.match_key IS DISTINCT FROM {key}"
-    if tracks is None:
+    stale = " OR ".join(
+        f"t.{column} IS DISTINCT FROM {expr}" for column, expr in derived.items()
+    )
+    if rows is None:
         con.execute(f"{update} WHERE {stale}")
         return
-    con.register("_keyed", tracks.select("server_id", "native_id").to_arrow())
+    con.register("_keyed", rows.select("server_id", "native_id").to_arrow())
     try:
         con.execute(
             f"{update} FROM _keyed k WHERE t.server_id = k.server_id"
-            f" AND t.native_id = k.native_id AND {stale}"
+            f" AND t.native_id = k.native_id AND ({stale})"
         )
     finally:
         con.unregister("_keyed")

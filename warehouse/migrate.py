@@ -6,6 +6,13 @@ text changed (a fingerprint in ``schema_state``), so a view always matches the c
 ships it. The macros (``views/00_macros.sql``, which use no table) are created first, so
 a migration may use them. A warehouse that is up to date is only read: starting a
 process takes no write lock.
+
+After migrations have run, :func:`warehouse.current.warehouse` gives every empty table
+its statistics (:func:`prime_statistics`; test fixtures that migrate directly skip it):
+DuckLake keeps no statistics row for a table nothing was ever written to, and the
+planner then reloads the whole catalog's statistics for every column it asks about.
+Measured over 1,000,000 tracks: ``SELECT count(*) FROM library_entries`` (tracks plus
+empty movies, episodes and shows) took 0.5 s, of which 0.04 s was the scan.
 """
 
 from __future__ import annotations
@@ -99,3 +106,64 @@ def migrate(warehouse: Warehouse) -> list[int]:
                 [_VIEWS_KEY, fingerprint],
             )
     return done
+
+
+# A value of each type for a NOT NULL column (the row is deleted in
+# the same transaction; nobody ever sees it).
+_FILLERS = (
+    ("TIMESTAMP", "'2000-01-01'"),
+    ("DATE", "'2000-01-01'"),
+    ("BOOLEAN", "false"),
+    ("[]", "[]"),
+    ("VARCHAR", "''"),
+    ("BLOB", "''"),
+)
+
+
+def _filler(data_type: str) -> str:
+    for prefix, value in _FILLERS:
+        if data_type.startswith(prefix) or data_type.endswith(prefix):
+            return f"CAST({value} AS {data_type})"
+    return f"CAST(0 AS {data_type})"
+
+
+def prime_statistics(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give each empty table of the lake its statistics row: one row inserted and
+    deleted in the caller's transaction (DuckLake then records a table of 0 rows).
+    Returns the tables primed."""
+    found = [
+        table
+        for (table,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name ="
+            " current_database() AND schema_name = current_schema()"
+            " AND coalesce(estimated_size, 0) = 0 ORDER BY 1"
+        ).fetchall()
+    ]
+    found = [
+        t
+        for t in found
+        if con.execute(f'SELECT count(*) FROM "{t}"').fetchall() == [(0,)]
+    ]
+    if not found:
+        return []
+    required: dict[str, list[tuple[str, str]]] = {t: [] for t in found}
+    for table, name, kind in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE"
+        " database_name = current_database() AND schema_name = current_schema()"
+        " AND NOT is_nullable AND list_contains(?, table_name) ORDER BY column_index",
+        [found],
+    ).fetchall():
+        required[table].append((name, kind))
+    inserts = []
+    for table, columns in required.items():
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        values = ", ".join(_filler(kind) for _, kind in columns)
+        inserts.append(
+            f'INSERT INTO "{table}" ({names}) VALUES ({values})'
+            if columns
+            else f'INSERT INTO "{table}" DEFAULT VALUES'
+        )
+    # One script each: the statements are planned and run in one call.
+    con.execute(";\n".join(inserts))
+    con.execute(";\n".join(f'DELETE FROM "{table}"' for table in found))
+    return found

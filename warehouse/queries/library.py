@@ -5,8 +5,9 @@ episodes in one shape, without their files) and joins the files of one page only
 Pages are keyset pages: a page starts after the sort key of the previous page's last
 row (a :data:`Cursor`), so page 1,000 costs what page 1 costs. Text filters match a
 part of the value, ignoring case and accents; the free-text box also matches file
-paths. The codec filter matches the file's container, or, once enrichment's
-``media_streams`` table exists, the codec of one of the file's streams.
+paths, comparing the search keys the library writer stores (no text is normalized per
+row at search time). The codec filter matches the file's container, or, once
+enrichment's ``media_streams`` table exists, the codec of one of the file's streams.
 """
 
 from __future__ import annotations
@@ -97,10 +98,15 @@ def _where(
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if f.text.strip():
-        params["text"] = f.text.strip()
-        fields = "concat_ws(' ', title, artist, album, show_title)"
+        # The keys are stored normalized (views/00_macros.sql: ml_search_text); the
+        # words typed are normalized once, here, in the same way.
+        [(params["text"],)] = con.execute(
+            "SELECT ml_search_text(?)", [f.text.strip()]
+        ).fetchall()
+        path = "coalesce(search_key, ml_search_text(path))"
         clauses.append(
-            f"({_like(fields, 'text')} OR {_files_where(_like('path', 'text'))})"
+            "(contains(search_text, $text)"
+            f" OR {_files_where(f'contains({path}, $text)')})"
         )
     for name in TEXT_FIELDS:
         value = getattr(f, name).strip()
@@ -156,7 +162,7 @@ def search(
         con,
         f"""
         WITH page AS (
-          SELECT *, {sort} FROM library_entries{where}
+          SELECT * EXCLUDE (search_text), {sort} FROM library_entries{where}
           ORDER BY {", ".join(KEY_NAMES)} LIMIT $limit
         )
         SELECT {LIST_COLUMNS}, {", ".join(f"i.{n}" for n in KEY_NAMES)}

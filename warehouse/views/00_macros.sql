@@ -18,3 +18,13 @@ CREATE OR REPLACE MACRO ml_track_match_key(mbid, artist, album, title, duration_
       || ml_match_text(title) || '|'
       || coalesce(CAST(CAST(round(duration_s) AS BIGINT) AS TEXT), '?')
   END;
+
+-- ml_search_text(s): text as the Library's search compares it: lower case, accents
+-- removed. Stored in tracks.search_key and media_files.search_key by the library writer
+-- (warehouse/library.py), so a search over a million tracks does not normalize a
+-- million strings; a change here needs a migration that recomputes the stored keys.
+CREATE OR REPLACE MACRO ml_search_text(s) AS strip_accents(lower(coalesce(s, '')));
+
+-- ml_track_search_key(...): what the Library's free-text box searches in a track.
+CREATE OR REPLACE MACRO ml_track_search_key(title, artist, album) AS
+  ml_search_text(concat_ws(' ', title, artist, album));
