@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from warehouse.queries import records
-from warehouse.queries.library import item_detail
+from warehouse.queries import records, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -291,24 +290,63 @@ def current_asset(
     return str(rows[0][0]) if rows else None
 
 
+_ITEM_TABLES = (("track", "tracks"), ("movie", "movies"), ("episode", "episodes"))
+_RELATED = (("media_streams", "file"), ("identities", "item"))
+
+
 def item(
     con: duckdb.DuckDBPyConnection, server_id: str, native_id: str
 ) -> dict[str, Any] | None:
     """A track, movie or episode with its file, streams, identities and the current
-    HLS asset (``asset_id``), or None when it is not in the library."""
-    detail = item_detail(con, server_id, native_id)
-    if detail is None:
+    HLS asset (``asset_id``), or None when it is not in the library.
+
+    Point lookups on each base table by key, never a view: a DuckLake table has no
+    index, and a view's join (``track_files``) scans the other side whole.
+    """
+    key = {"s": server_id, "n": native_id}
+    found: dict[str, Any] | None = None
+    for kind, table in _ITEM_TABLES:
+        rows = records(
+            con,
+            f"SELECT '{kind}' AS item_kind, * FROM {table}"
+            " WHERE server_id = $s AND native_id = $n AND removed_at IS NULL",
+            key,
+        )
+        if rows:
+            found = rows[0]
+            break
+    if found is None:
         return None
-    found = detail["item"]
-    related = detail["related"]
-    streams = related.get("media_streams")
-    identities = related.get("identities")
+    if found["item_kind"] == "track":
+        found["artist"] = found.get("artist") or found.get("album_artist")
+    file_id = found.get("file_native_id")
+    file = None
+    if file_id:
+        files = records(
+            con,
+            "SELECT * FROM media_files WHERE server_id = $s AND native_id = $f"
+            " AND removed_at IS NULL",
+            {"s": server_id, "f": file_id},
+        )
+        file = files[0] if files else None
+    related: dict[str, list[dict[str, Any]]] = {}
+    for table, keyed_by in _RELATED:
+        wanted = file_id if keyed_by == "file" else native_id
+        related[table] = (
+            records(
+                con,
+                f"SELECT * FROM {table} WHERE server_id = $s AND native_id = $n",
+                {"s": server_id, "n": wanted},
+            )
+            if wanted and table_exists(con, table)
+            else []
+        )
     return {
         "item": found,
-        "file": detail["file"],
-        "streams": streams.to_dicts() if streams is not None else [],
-        "identities": identities.to_dicts() if identities is not None else [],
-        "asset_id": current_asset(con, server_id, found.get("file_native_id")),
+        "file": file,
+        "streams": related["media_streams"],
+        "identities": related["identities"],
+        "asset_id": current_asset(con, server_id, file_id),
         "servers": _servers_with(con, found),
     }
 
@@ -317,8 +355,7 @@ _SAME_ITEM = {
     # the same track by its match key; a movie by title and year; an episode by show,
     # season and number
     "track": "SELECT server_id FROM tracks WHERE removed_at IS NULL"
-    " AND match_key = (SELECT match_key FROM tracks WHERE server_id = $s"
-    " AND native_id = $n)",
+    " AND match_key = $key",
     "movie": "SELECT server_id FROM movies WHERE removed_at IS NULL"
     " AND lower(title) = lower($title) AND year IS NOT DISTINCT FROM $year",
     "episode": "SELECT server_id FROM episodes WHERE removed_at IS NULL"
@@ -331,7 +368,7 @@ def _servers_with(con: duckdb.DuckDBPyConnection, found: dict[str, Any]) -> list
     """Every server that has this item (itself included), by name."""
     kind = found.get("item_kind")
     params: dict[str, Any] = {
-        "track": {"s": found["server_id"], "n": found["native_id"]},
+        "track": {"key": found.get("match_key")},
         "movie": {"title": found.get("title"), "year": found.get("year")},
         "episode": {
             "show": found.get("show_title"),
@@ -341,6 +378,101 @@ def _servers_with(con: duckdb.DuckDBPyConnection, found: dict[str, Any]) -> list
     }.get(str(kind), {})
     sql = _SAME_ITEM.get(str(kind))
     names = {found["server_id"]}
-    if sql:
+    if sql and not (kind == "track" and found.get("match_key") is None):
         names |= {r[0] for r in con.execute(f"{sql} GROUP BY 1", params).fetchall()}
     return sorted(names)
+
+
+def albums(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    artist: str = "",
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Albums by title; ``q`` matches part of the title or album artist, ``artist``
+    part of the album artist (ignoring case and accents)."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    for name, column, value in (
+        ("q", "concat_ws(' ', title, album_artist)", q),
+        ("artist", "album_artist", artist),
+    ):
+        if value.strip():
+            clauses.append(_like(column, name))
+            params[name] = value.strip()
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="albums",
+        sort=("lower(title)", "server_id", "native_id"),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.title, p.album_artist AS artist, p.year,"
+        " p.genre, p.track_count",
+        joins="",
+        after=after,
+        limit=limit,
+    )
+
+
+def artists(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    q: str = "",
+    server: str = "",
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> Listing:
+    """Artists by name; ``q`` matches part of the name."""
+    clauses: list[str] = ["removed_at IS NULL"]
+    params: dict[str, Any] = {}
+    if q.strip():
+        clauses.append(_like("name", "q"))
+        params["q"] = q.strip()
+    if server:
+        clauses.append("server_id = $server")
+        params["server"] = server
+    return _page(
+        con,
+        table="artists",
+        sort=("lower(name)", "server_id", "native_id"),
+        clauses=clauses,
+        params=params,
+        select="p.server_id, p.native_id, p.name",
+        joins="",
+        after=after,
+        limit=limit,
+    )
+
+
+def album(
+    con: duckdb.DuckDBPyConnection, server_id: str, native_id: str
+) -> dict[str, Any] | None:
+    """One album with its tracks by disc and number (each with its current HLS
+    asset), or None."""
+    found = records(
+        con,
+        "SELECT server_id, native_id, title, album_artist AS artist, year, genre"
+        " FROM albums WHERE server_id = $s AND native_id = $n AND removed_at IS NULL",
+        {"s": server_id, "n": native_id},
+    )
+    if not found:
+        return None
+    tracks_of = records(
+        con,
+        """WITH p AS (SELECT * FROM tracks WHERE server_id = $s
+             AND album_native_id = $n AND removed_at IS NULL)
+        SELECT p.native_id, p.title, coalesce(p.artist, p.album_artist) AS artist,
+          p.disc_no, p.track_no, p.duration_s, a.asset_id
+        FROM p"""
+        + _FILE_AND_ASSET
+        + " ORDER BY coalesce(p.disc_no, -1), coalesce(p.track_no, 2147483647),"
+        " p.title, p.native_id",
+        {"s": server_id, "n": native_id},
+    )
+    return {**found[0], "tracks": tracks_of}
