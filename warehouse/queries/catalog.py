@@ -1,10 +1,12 @@
-"""Reads of the library API (:mod:`playback.api`): movies, shows with their episodes,
-media files, one item with its file, streams, identities and playable asset.
+"""Reads of the library API (:mod:`playback.api`): movies, tracks, albums with their
+tracks, artists, shows with their episodes, media files, one item with its file,
+streams, identities and playable asset.
 
 Lists are keyset pages like the dashboard's Library (:mod:`warehouse.queries.library`):
 a page starts after the sort key of the previous page's last row (a :data:`Cursor`),
-so page 1,000 costs what page 1 costs. Each list filters and sorts the base table and
-joins files and assets for one page only.
+so page 1,000 costs what page 1 costs. Every list is one :class:`Kind` (table, sort
+key, text and exact filters, columns) read by the one :func:`listing`, which filters
+and sorts the base table and joins files and assets for one page only.
 """
 
 from __future__ import annotations
@@ -86,122 +88,156 @@ LEFT JOIN hls_assets a ON a.server_id = p.server_id
   AND a.file_native_id = p.file_native_id AND a.status = 'current'"""
 
 
-def movies(
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one list is filtered, sorted and shaped: the one place a list is defined.
+
+    ``text`` maps a filter to the column (expression) it matches a part of, ignoring
+    case and accents; ``exact`` maps a filter to its SQL condition on ``$<filter>``.
+    Empty filters (``""`` or None) do not filter. ``select`` and ``joins`` apply to
+    the page only (alias ``p``)."""
+
+    table: str
+    sort: tuple[str, ...]
+    select: str
+    joins: str = ""
+    text: tuple[tuple[str, str], ...] = ()
+    exact: tuple[tuple[str, str], ...] = (("server", "server_id = $server"),)
+
+
+def listing(
     con: duckdb.DuckDBPyConnection,
+    spec: Kind,
     *,
-    q: str = "",
-    year: int | None = None,
-    server: str = "",
     after: Cursor | None = None,
     limit: int = 50,
+    **filters: Any,
 ) -> Listing:
-    """Movies by title, with their file's container and size and their current HLS
-    asset (``asset_id``, None when not playable)."""
+    """One keyset page of ``spec``'s active rows matching ``filters``."""
+    known = dict(spec.text) | dict(spec.exact)
     clauses: list[str] = ["removed_at IS NULL"]
     params: dict[str, Any] = {}
-    if q.strip():
-        clauses.append(_like("title", "q"))
-        params["q"] = q.strip()
-    if year is not None:
-        clauses.append("year = $year")
-        params["year"] = year
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
+    for name, value in filters.items():
+        if name not in known:
+            raise TypeError(f"{spec.table} has no filter {name!r}")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        text = dict(spec.text).get(name)
+        clauses.append(_like(text, name) if text else known[name])
+        params[name] = value.strip() if isinstance(value, str) else value
     return _page(
         con,
-        table="movies",
-        sort=("lower(title)", "server_id", "native_id"),
+        table=spec.table,
+        sort=spec.sort,
         clauses=clauses,
         params=params,
-        select="p.server_id, p.native_id, p.title, p.year, p.edition, p.duration_s,"
-        " f.container, f.size, a.asset_id",
-        joins=_FILE_AND_ASSET,
+        select=spec.select,
+        joins=spec.joins,
         after=after,
         limit=limit,
     )
 
 
-def tracks(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    q: str = "",
-    artist: str = "",
-    album: str = "",
-    server: str = "",
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> Listing:
-    """Tracks by artist, album, disc and track number; ``q`` matches part of the
-    title, artist or album."""
-    clauses: list[str] = ["removed_at IS NULL"]
-    params: dict[str, Any] = {}
-    if q.strip():
-        clauses.append(_like("concat_ws(' ', title, artist, album_artist, album)", "q"))
-        params["q"] = q.strip()
-    for name, value in (("artist", artist), ("album", album)):
-        if value.strip():
-            column = "coalesce(artist, album_artist)" if name == "artist" else name
-            clauses.append(_like(column, name))
-            params[name] = value.strip()
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
-    return _page(
-        con,
-        table="tracks",
-        sort=(
-            "coalesce(artist, album_artist, '')",
-            "coalesce(album, '')",
-            "coalesce(disc_no, -1)",
-            "coalesce(track_no, 2147483647)",
-            "title",
-            "server_id",
-            "native_id",
-        ),
-        clauses=clauses,
-        params=params,
-        select="p.server_id, p.native_id, p.title, coalesce(p.artist, p.album_artist)"
-        " AS artist, p.album, p.disc_no, p.track_no, p.year, p.genre, p.duration_s,"
-        " f.container, f.bitrate, a.asset_id",
-        joins=_FILE_AND_ASSET,
-        after=after,
-        limit=limit,
-    )
+MOVIES = Kind(
+    table="movies",
+    sort=("lower(title)", "server_id", "native_id"),
+    select="p.server_id, p.native_id, p.title, p.year, p.edition, p.duration_s,"
+    " f.container, f.size, a.asset_id",
+    joins=_FILE_AND_ASSET,
+    text=(("q", "title"),),
+    exact=(("year", "year = $year"), ("server", "server_id = $server")),
+)
+TRACKS = Kind(
+    table="tracks",
+    sort=(
+        "coalesce(artist, album_artist, '')",
+        "coalesce(album, '')",
+        "coalesce(disc_no, -1)",
+        "coalesce(track_no, 2147483647)",
+        "title",
+        "server_id",
+        "native_id",
+    ),
+    select="p.server_id, p.native_id, p.title, coalesce(p.artist, p.album_artist)"
+    " AS artist, p.album, p.disc_no, p.track_no, p.year, p.genre, p.duration_s,"
+    " f.container, f.bitrate, a.asset_id",
+    joins=_FILE_AND_ASSET,
+    text=(
+        ("q", "concat_ws(' ', title, artist, album_artist, album)"),
+        ("artist", "coalesce(artist, album_artist)"),
+        ("album", "album"),
+    ),
+)
+SHOWS = Kind(
+    table="shows",
+    sort=("lower(title)", "server_id", "native_id"),
+    select="p.server_id, p.native_id, p.title, p.year,"
+    " count(DISTINCT e.season)::INTEGER AS seasons,"
+    " count(e.native_id)::INTEGER AS episodes",
+    joins="LEFT JOIN episodes e ON e.server_id = p.server_id"
+    " AND e.show_native_id = p.native_id AND e.removed_at IS NULL"
+    " GROUP BY ALL",
+    text=(("q", "title"),),
+)
+MEDIA_FILES = Kind(
+    table="media_files",
+    sort=("server_id", "path", "native_id"),
+    select="p.server_id, p.native_id, p.path, p.media_kind, p.size, p.container,"
+    " p.bitrate, p.duration_s, p.item_table, p.item_native_id, p.error",
+    text=(("q", "path"),),
+    exact=(
+        ("server", "server_id = $server"),
+        ("kind", "media_kind = $kind"),
+        ("container", "lower(container) = lower($container)"),
+    ),
+)
+ALBUMS = Kind(
+    table="albums",
+    sort=("lower(title)", "server_id", "native_id"),
+    select="p.server_id, p.native_id, p.title, p.album_artist AS artist, p.year,"
+    " p.genre, p.track_count",
+    text=(("q", "concat_ws(' ', title, album_artist)"), ("artist", "album_artist")),
+)
+ARTISTS = Kind(
+    table="artists",
+    sort=("lower(name)", "server_id", "native_id"),
+    select="p.server_id, p.native_id, p.name",
+    text=(("q", "name"),),
+)
 
 
-def shows(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    q: str = "",
-    server: str = "",
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> Listing:
-    """Shows by title, with how many seasons and episodes each has."""
-    clauses: list[str] = ["removed_at IS NULL"]
-    params: dict[str, Any] = {}
-    if q.strip():
-        clauses.append(_like("title", "q"))
-        params["q"] = q.strip()
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
-    return _page(
-        con,
-        table="shows",
-        sort=("lower(title)", "server_id", "native_id"),
-        clauses=clauses,
-        params=params,
-        select="p.server_id, p.native_id, p.title, p.year,"
-        " count(DISTINCT e.season)::INTEGER AS seasons,"
-        " count(e.native_id)::INTEGER AS episodes",
-        joins="LEFT JOIN episodes e ON e.server_id = p.server_id"
-        " AND e.show_native_id = p.native_id AND e.removed_at IS NULL"
-        " GROUP BY ALL",
-        after=after,
-        limit=limit,
-    )
+def movies(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Movies by title (``q``, ``year``, ``server``), with their file's container and
+    size and their current HLS asset (``asset_id``, None when not playable)."""
+    return listing(con, MOVIES, **filters)
+
+
+def tracks(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Tracks by artist, album, disc and number; ``q`` matches part of the title,
+    artist or album; ``artist``, ``album``, ``server`` filter."""
+    return listing(con, TRACKS, **filters)
+
+
+def shows(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Shows by title (``q``, ``server``), with how many seasons and episodes."""
+    return listing(con, SHOWS, **filters)
+
+
+def media_files(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Active media files by server and path (``server``, ``kind``, ``container``,
+    ``q`` on the path)."""
+    return listing(con, MEDIA_FILES, **filters)
+
+
+def albums(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Albums by title; ``q`` matches the title or album artist, ``artist`` the
+    album artist; ``server`` filters."""
+    return listing(con, ALBUMS, **filters)
+
+
+def artists(con: duckdb.DuckDBPyConnection, **filters: Any) -> Listing:
+    """Artists by name (``q``, ``server``)."""
+    return listing(con, ARTISTS, **filters)
 
 
 def show(
@@ -235,45 +271,6 @@ def show(
         **found[0],
         "seasons": [{"season": s, "episodes": eps} for s, eps in seasons.items()],
     }
-
-
-def media_files(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    server: str = "",
-    kind: str = "",
-    container: str = "",
-    q: str = "",
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> Listing:
-    """Active media files by server and path."""
-    clauses: list[str] = ["removed_at IS NULL"]
-    params: dict[str, Any] = {}
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
-    if kind:
-        clauses.append("media_kind = $kind")
-        params["kind"] = kind
-    if container:
-        clauses.append("lower(container) = lower($container)")
-        params["container"] = container
-    if q.strip():
-        clauses.append(_like("path", "q"))
-        params["q"] = q.strip()
-    return _page(
-        con,
-        table="media_files",
-        sort=("server_id", "path", "native_id"),
-        clauses=clauses,
-        params=params,
-        select="p.server_id, p.native_id, p.path, p.media_kind, p.size, p.container,"
-        " p.bitrate, p.duration_s, p.item_table, p.item_native_id, p.error",
-        joins="",
-        after=after,
-        limit=limit,
-    )
 
 
 def current_asset(
@@ -381,73 +378,6 @@ def _servers_with(con: duckdb.DuckDBPyConnection, found: dict[str, Any]) -> list
     if sql and not (kind == "track" and found.get("match_key") is None):
         names |= {r[0] for r in con.execute(f"{sql} GROUP BY 1", params).fetchall()}
     return sorted(names)
-
-
-def albums(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    q: str = "",
-    artist: str = "",
-    server: str = "",
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> Listing:
-    """Albums by title; ``q`` matches part of the title or album artist, ``artist``
-    part of the album artist (ignoring case and accents)."""
-    clauses: list[str] = ["removed_at IS NULL"]
-    params: dict[str, Any] = {}
-    for name, column, value in (
-        ("q", "concat_ws(' ', title, album_artist)", q),
-        ("artist", "album_artist", artist),
-    ):
-        if value.strip():
-            clauses.append(_like(column, name))
-            params[name] = value.strip()
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
-    return _page(
-        con,
-        table="albums",
-        sort=("lower(title)", "server_id", "native_id"),
-        clauses=clauses,
-        params=params,
-        select="p.server_id, p.native_id, p.title, p.album_artist AS artist, p.year,"
-        " p.genre, p.track_count",
-        joins="",
-        after=after,
-        limit=limit,
-    )
-
-
-def artists(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    q: str = "",
-    server: str = "",
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> Listing:
-    """Artists by name; ``q`` matches part of the name."""
-    clauses: list[str] = ["removed_at IS NULL"]
-    params: dict[str, Any] = {}
-    if q.strip():
-        clauses.append(_like("name", "q"))
-        params["q"] = q.strip()
-    if server:
-        clauses.append("server_id = $server")
-        params["server"] = server
-    return _page(
-        con,
-        table="artists",
-        sort=("lower(name)", "server_id", "native_id"),
-        clauses=clauses,
-        params=params,
-        select="p.server_id, p.native_id, p.name",
-        joins="",
-        after=after,
-        limit=limit,
-    )
 
 
 def album(
