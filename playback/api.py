@@ -22,6 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from playback import auth, paths
@@ -304,7 +305,26 @@ def bearer(request: Request) -> str | None:
     return value.strip() or None
 
 
-def member(request: Request) -> User:
+# Declared so that the OpenAPI document names both ways in (``securitySchemes``);
+# ``member`` reads the request itself.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="a per-user API token: medialake user token add, or POST /api/tokens",
+)
+COOKIE = APIKeyCookie(
+    name=auth.COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="the sign-in cookie of /login",
+)
+
+
+def member(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    _cookie: Annotated[str | None, Depends(COOKIE)],
+) -> User:
     """The member a request acts for: an API token (``Authorization: Bearer``) or
     the sign-in cookie (401 without either, or with a bad one; 403 for a guest)."""
     accounts: auth.Accounts = request.app.state.accounts

@@ -200,6 +200,13 @@ def test_the_openapi_document_validates_and_lists_every_endpoint(
         "/collections/{collection_id}",
     } <= set(doc["paths"])
     assert doc["servers"] == [{"url": "/api"}]
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["apiToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["apiToken"]["description"],
+    }
+    assert schemes["session"]["in"] == "cookie"
 
 
 ENDPOINTS = [
