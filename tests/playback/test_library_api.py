@@ -560,9 +560,7 @@ def test_the_cli_makes_lists_and_revokes_tokens(library: Served) -> None:
     listed = cli("list", "mel")
     assert "home assistant" in listed.stdout
     assert token not in listed.stdout
-    assert cli("add", "nobody", "x").returncode != 0
     assert cli("revoke", "mel", token_id).returncode == 0
-    assert cli("revoke", "mel", token_id).returncode != 0
     time.sleep(auth.CACHE_S + 0.1)
     assert call(library, "/api/collections", None, headers=bearer)[0] == 401
 
