@@ -2,11 +2,15 @@
 player, mounted on the playback service under ``/api`` and described by OpenAPI at
 ``/api/openapi.json`` (FastAPI builds the document from the handlers' types).
 
-Every endpoint needs a signed-in member (the ``medialake_session`` cookie of the
-sign-in pages); without one it answers 401, and a guest account 403. Lists are keyset
+Every endpoint needs a member: the ``medialake_session`` cookie of the sign-in
+pages, or a per-user API token sent as ``Authorization: Bearer <token>`` (made with
+``POST /api/tokens`` or ``medialake user token add``); without either it answers 401,
+and a guest account 403. Lists are keyset
 pages: each answer's ``next`` is an opaque cursor to pass back as ``cursor``.
 Progress is per user: a member reads and writes their own; only an admin may read
-another user's. Reads go through :mod:`warehouse.queries.catalog`.
+another user's. Collections (:mod:`warehouse.collections`) are shared by every member
+and changed by their owner or an admin. Reads go through
+:mod:`warehouse.queries.catalog`.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from playback import auth, paths
+from warehouse import api_tokens, collections
 from warehouse import progress as progress_tables
-from warehouse.accounts import User
+from warehouse.accounts import AccountError, User
 from warehouse.queries import catalog
 
 if TYPE_CHECKING:
@@ -152,6 +158,121 @@ class ProgressList(BaseModel):
     items: list[Progress]
 
 
+class Album(BaseModel):
+    server_id: str
+    native_id: str
+    title: str
+    artist: str | None = None
+    year: int | None = None
+    genre: str | None = None
+    track_count: int | None = None
+
+
+class AlbumPage(BaseModel):
+    items: list[Album]
+    next: str | None = None
+
+
+class AlbumTrack(BaseModel):
+    native_id: str
+    title: str
+    artist: str | None = None
+    disc_no: int | None = None
+    track_no: int | None = None
+    duration_s: float | None = None
+    asset_id: str | None = None
+
+
+class AlbumDetail(BaseModel):
+    server_id: str
+    native_id: str
+    title: str
+    artist: str | None = None
+    year: int | None = None
+    genre: str | None = None
+    tracks: list[AlbumTrack]
+
+
+class Artist(BaseModel):
+    server_id: str
+    native_id: str
+    name: str
+
+
+class ArtistPage(BaseModel):
+    items: list[Artist]
+    next: str | None = None
+
+
+class SearchResult(BaseModel):
+    movies: list[Movie]
+    shows: list[Show]
+    tracks: list[Track]
+    albums: list[Album]
+    artists: list[Artist]
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="what it is for")
+
+
+class TokenInfo(BaseModel):
+    token_id: str
+    name: str
+    created_at: str
+
+
+class NewToken(BaseModel):
+    token: str = Field(description="the secret: shown once, never again")
+    token_id: str
+    name: str
+
+
+class TokenList(BaseModel):
+    items: list[TokenInfo]
+
+
+class ItemRef(BaseModel):
+    server_id: str = Field(min_length=1, max_length=200)
+    native_id: str = Field(min_length=1, max_length=1000)
+
+
+class CollectionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    items: list[ItemRef] = Field([], max_length=10_000)
+
+
+class CollectionPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    items: list[ItemRef] | None = Field(None, max_length=10_000)
+
+
+class CollectionItem(BaseModel):
+    position: int
+    server_id: str
+    native_id: str
+    item_kind: str | None = Field(None, description="None: no longer in the library")
+    title: str | None = None
+
+
+class CollectionSummary(BaseModel):
+    collection_id: str
+    name: str
+    owner: str | None = None
+    items: int
+
+
+class CollectionDetail(BaseModel):
+    collection_id: str
+    name: str
+    owner: str | None = None
+    items: list[CollectionItem]
+
+
+class CollectionList(BaseModel):
+    items: list[CollectionSummary]
+
+
 def encode_cursor(cursor: tuple[Any, ...] | None) -> str | None:
     """An opaque cursor for a client to pass back."""
     if cursor is None:
@@ -176,15 +297,64 @@ def decode_cursor(value: str | None) -> tuple[Any, ...] | None:
     return tuple(found)
 
 
-def member(request: Request) -> User:
-    """The signed-in member of a request (401 without one, 403 for a guest)."""
+def bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (None without one)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+# Declared so that the OpenAPI document names both ways in (``securitySchemes``);
+# ``member`` reads the request itself.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="a per-user API token: medialake user token add, or POST /api/tokens",
+)
+COOKIE = APIKeyCookie(
+    name=auth.COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="the sign-in cookie of /login",
+)
+
+
+def member(
+    request: Request,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    _cookie: Annotated[str | None, Depends(COOKIE)],
+) -> User:
+    """The member a request acts for: an API token (``Authorization: Bearer``) or
+    the sign-in cookie (401 without either, or with a bad one; 403 for a guest)."""
     accounts: auth.Accounts = request.app.state.accounts
-    user = accounts.user(request.cookies.get(auth.COOKIE))
+    token = bearer(request)
+    if token is not None:
+        user = accounts.token_user(token)
+        if user is None:
+            raise HTTPException(
+                401,
+                "unknown or revoked API token",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+    else:
+        user = accounts.user(request.cookies.get(auth.COOKIE))
     if user is None:
-        raise HTTPException(401, "sign in first")
+        raise HTTPException(
+            401,
+            "sign in first, or send an API token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if not user.may("browse"):
         raise HTTPException(403, "this account may not browse the library")
     return user
+
+
+def not_cross_site(request: Request) -> None:
+    """Refuse a cookie-authenticated change that another site's page made; a request
+    with an API token carries no ambient credential and passes."""
+    if bearer(request) is None and not auth.same_origin(request):
+        raise HTTPException(403, "cross-origin request refused")
 
 
 Member = Annotated[User, Depends(member)]
@@ -300,6 +470,66 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
             )
         )
 
+    @api.get("/library/albums", response_model=AlbumPage, tags=["library"])
+    def list_albums(
+        user: Member,
+        q: str = "",
+        artist: str = "",
+        server: str = "",
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Albums by title; ``q`` matches the title or album artist, ``artist`` the
+        album artist."""
+        return listing(
+            page(catalog.albums, cursor, q=q, artist=artist, server=server, limit=limit)
+        )
+
+    @api.get(
+        "/library/albums/{server_id}/{native_id:path}",
+        response_model=AlbumDetail,
+        tags=["library"],
+    )
+    def album_detail(user: Member, server_id: str, native_id: str) -> dict[str, Any]:
+        """One album with its tracks by disc and number."""
+        with wh.read() as con:
+            found = catalog.album(con, server_id, native_id)
+        if found is None:
+            raise HTTPException(404, "no such album")
+        return found
+
+    @api.get("/library/artists", response_model=ArtistPage, tags=["library"])
+    def list_artists(
+        user: Member,
+        q: str = "",
+        server: str = "",
+        limit: Limit = 50,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Artists by name; ``q`` matches part of the name."""
+        return listing(page(catalog.artists, cursor, q=q, server=server, limit=limit))
+
+    @api.get("/library/search", response_model=SearchResult, tags=["library"])
+    def search(
+        user: Member,
+        q: Annotated[str, Query(min_length=1, max_length=200)],
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> dict[str, Any]:
+        """The first ``limit`` movies, shows, tracks, albums and artists matching
+        ``q`` (part of a title or name, ignoring case and accents); page further
+        through each list endpoint with the same ``q``."""
+        found: dict[str, Any] = {}
+        with wh.read() as con:
+            for name, fn in (
+                ("movies", catalog.movies),
+                ("shows", catalog.shows),
+                ("tracks", catalog.tracks),
+                ("albums", catalog.albums),
+                ("artists", catalog.artists),
+            ):
+                found[name] = fn(con, q=q, limit=limit).rows
+        return found
+
     @api.get(
         "/library/items/{server_id}/{native_id:path}",
         response_model=ItemDetail,
@@ -354,12 +584,124 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
     ) -> dict[str, Any]:
         """Record where one's own playback is (the player sends it every few seconds
         and on pause and close)."""
-        if not auth.same_origin(request):
-            raise HTTPException(403, "cross-origin request refused")
+        not_cross_site(request)
         if not paths.ASSET_ID.match(asset_id):
             raise HTTPException(404, "no such asset")
         return progress_book().record(
             user.user_id, asset_id, body.position_s, body.duration_s, body.finished
+        )
+
+    @api.get("/tokens", response_model=TokenList, tags=["tokens"])
+    def my_tokens(user: Member) -> dict[str, Any]:
+        """One's own API tokens (ids and names; never the secrets)."""
+        rows = api_tokens.list_tokens(wh, user.username)
+        return {
+            "items": [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
+        }
+
+    @api.post("/tokens", response_model=NewToken, status_code=201, tags=["tokens"])
+    def new_token(user: Member, body: TokenIn, request: Request) -> dict[str, Any]:
+        """Make an API token for oneself; send it as ``Authorization: Bearer``.
+        Only a signed-in browser session may make one (not another token)."""
+        if bearer(request) is not None:
+            raise HTTPException(403, "sign in to make a token (a token cannot)")
+        not_cross_site(request)
+        try:
+            made = api_tokens.create_token(wh, user.username, body.name)
+        except AccountError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return {"token": made.token, "token_id": made.token_id, "name": made.name}
+
+    @api.delete("/tokens/{token_id}", status_code=204, tags=["tokens"])
+    def revoke_token(user: Member, token_id: str, request: Request) -> None:
+        """Revoke one of one's own tokens; it stops working at once."""
+        not_cross_site(request)
+        try:
+            api_tokens.revoke_token(wh, user.username, token_id)
+        except AccountError as exc:
+            raise HTTPException(404, "no such token") from exc
+        accounts.forget_tokens()
+
+    def collection_or_404(collection_id: str) -> dict[str, Any]:
+        with wh.read() as con:
+            found = collections.get_collection(con, collection_id)
+        if found is None:
+            raise HTTPException(404, "no such collection")
+        return found
+
+    def change(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with wh.write() as con:
+                return fn(con, *args, **kwargs)
+        except collections.NotAllowed as exc:
+            raise HTTPException(403, str(exc)) from exc
+        except collections.CollectionError as exc:
+            status = 404 if str(exc).startswith("no collection") else 400
+            raise HTTPException(status, str(exc)) from exc
+
+    def refs(items: list[ItemRef] | None) -> list[tuple[str, str]] | None:
+        return None if items is None else [(i.server_id, i.native_id) for i in items]
+
+    @api.get("/collections", response_model=CollectionList, tags=["collections"])
+    def list_collections(user: Member) -> dict[str, Any]:
+        """Every collection (members share them), by name."""
+        with wh.read() as con:
+            return {"items": collections.list_collections(con)}
+
+    @api.post(
+        "/collections",
+        response_model=CollectionDetail,
+        status_code=201,
+        tags=["collections"],
+    )
+    def new_collection(
+        user: Member, body: CollectionIn, request: Request
+    ) -> dict[str, Any]:
+        """Make a collection owned by oneself, with its items in order."""
+        not_cross_site(request)
+        made = change(
+            collections.create_collection, user.user_id, body.name, refs(body.items)
+        )
+        return collection_or_404(made)
+
+    @api.get(
+        "/collections/{collection_id}",
+        response_model=CollectionDetail,
+        tags=["collections"],
+    )
+    def get_collection(user: Member, collection_id: str) -> dict[str, Any]:
+        """One collection with its items in order."""
+        return collection_or_404(collection_id)
+
+    @api.patch(
+        "/collections/{collection_id}",
+        response_model=CollectionDetail,
+        tags=["collections"],
+    )
+    def edit_collection(
+        user: Member, collection_id: str, body: CollectionPatch, request: Request
+    ) -> dict[str, Any]:
+        """Rename a collection and/or replace its items (the owner or an admin)."""
+        not_cross_site(request)
+        change(
+            collections.update_collection,
+            collection_id,
+            user.user_id,
+            admin=user.is_admin,
+            name=body.name,
+            items=refs(body.items),
+        )
+        return collection_or_404(collection_id)
+
+    @api.delete("/collections/{collection_id}", status_code=204, tags=["collections"])
+    def remove_collection(user: Member, collection_id: str, request: Request) -> None:
+        """Remove a collection (the owner or an admin)."""
+        not_cross_site(request)
+        change(
+            collections.remove_collection,
+            collection_id,
+            user.user_id,
+            admin=user.is_admin,
         )
 
     return api

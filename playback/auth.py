@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from playback import tokens
 from playback.tokens import NO_SESSION
-from warehouse import accounts
+from warehouse import accounts, api_tokens
 from warehouse.db import WarehouseError
 
 if TYPE_CHECKING:
@@ -88,6 +88,31 @@ class Accounts:
             self._cache.clear()
         self._cache[cookie] = (now, found)
         return found
+
+    def token_user(self, token: str | None) -> accounts.User | None:
+        """The user of an API token (``Authorization: Bearer``), cached like a cookie's
+        user; :func:`warehouse.api_tokens.token_user` says how tokens are kept."""
+        if not token:
+            return None
+        key = "bearer:" + token
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_S:
+            return hit[1]
+        try:
+            found = api_tokens.token_user(self.warehouse, token)
+        except WarehouseError as exc:
+            log.warning("token check failed: %s", exc)
+            found = None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (now, found)
+        return found
+
+    def forget_tokens(self) -> None:
+        """Drop every cached token check (after a revocation in this process)."""
+        for key in [k for k in self._cache if k.startswith("bearer:")]:
+            self._cache.pop(key, None)
 
     def sid_of(self, cookie: str | None) -> str:
         """The sign-in a playback token is bound to (:mod:`playback.tokens`)."""

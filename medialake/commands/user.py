@@ -2,8 +2,9 @@
 
 ``add NAME --role admin|member|guest`` (the password is asked twice, or read from
 ``--password-stdin``), ``passwd NAME``, ``role NAME ROLE``, ``remove NAME`` and
-``list``. A password change, a role change and a removal end the user's sessions at
-once. Passwords are stored only as Argon2id hashes (:mod:`warehouse.accounts`).
+``list``; ``token add|list|revoke NAME`` for per-user API tokens. A password
+change, a role change and a removal end the user's sessions at once. Passwords are
+stored only as Argon2id hashes (:mod:`warehouse.accounts`).
 """
 
 from __future__ import annotations
@@ -136,6 +137,73 @@ def list_users_command() -> None:
             str(user["open_sessions"]),
         )
     console.print(table)
+
+
+tokens_app = typer.Typer(
+    help="API tokens (Authorization: Bearer) for a phone, Home Assistant, scripts: "
+    "add, list, revoke.",
+    no_args_is_help=True,
+)
+app.add_typer(tokens_app, name="token")
+UserName = Annotated[str, typer.Argument(help="The user name.")]
+
+
+@tokens_app.command("add")
+def token_add(
+    name: UserName,
+    label: Annotated[str, typer.Argument(help="What the token is for, e.g. phone.")],
+) -> None:
+    """Make an API token for a user; it is printed once and never shown again."""
+    from warehouse.api_tokens import create_token
+
+    wh = _warehouse()
+    try:
+        made = create_token(wh, name, label)
+    except (AccountError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"token {made.token_id} ({escape(made.name)}) for {escape(name)}; "
+        "send it as 'Authorization: Bearer TOKEN'. It is shown only now:",
+        highlight=False,
+    )
+    print(made.token)
+
+
+@tokens_app.command("list")
+def token_list(name: UserName) -> None:
+    """A user's API tokens (ids and names, never the secrets)."""
+    from warehouse.api_tokens import list_tokens
+
+    wh = _warehouse()
+    try:
+        found = list_tokens(wh, name)
+    except (AccountError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    if not found:
+        console.print(f"no tokens for {escape(name)}", highlight=False)
+        return
+    table = Table("id", "name", "created")
+    for row in found:
+        table.add_row(
+            row["token_id"], escape(row["name"]), f"{row['created_at']:%Y-%m-%d %H:%M}"
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def token_revoke(
+    name: UserName,
+    token_id: Annotated[str, typer.Argument(help="The token's id (from list).")],
+) -> None:
+    """Revoke a user's API token; it stops working within seconds."""
+    from warehouse.api_tokens import revoke_token
+
+    wh = _warehouse()
+    try:
+        revoke_token(wh, name, token_id)
+    except (AccountError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"revoked token {escape(token_id)}", highlight=False)
 
 
 def register(root: typer.Typer) -> None:

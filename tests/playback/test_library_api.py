@@ -5,6 +5,9 @@ walk the whole list; progress is per user; an expired link renews for a member."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -151,7 +154,7 @@ def call(
     response = s.get(target, method, sent, json.dumps(body) if body else None)
     raw = response.body  # type: ignore[attr-defined]
     ctype = response.getheader("content-type", "")
-    return response.status, json.loads(raw) if "json" in ctype else raw
+    return response.status, json.loads(raw) if "json" in ctype and raw else raw
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +190,23 @@ def test_the_openapi_document_validates_and_lists_every_endpoint(
         "/library/items/{server_id}/{native_id}",
         "/progress",
         "/progress/{asset_id}",
+        "/library/albums",
+        "/library/albums/{server_id}/{native_id}",
+        "/library/artists",
+        "/library/search",
+        "/tokens",
+        "/tokens/{token_id}",
+        "/collections",
+        "/collections/{collection_id}",
     } <= set(doc["paths"])
     assert doc["servers"] == [{"url": "/api"}]
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["apiToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["apiToken"]["description"],
+    }
+    assert schemes["session"]["in"] == "cookie"
 
 
 ENDPOINTS = [
@@ -201,16 +219,38 @@ ENDPOINTS = [
     ("GET", "/api/progress"),
     ("GET", f"/api/progress/{'a' * 32}"),
     ("POST", f"/api/progress/{'a' * 32}"),
+    ("GET", "/api/library/albums"),
+    ("GET", f"/api/library/albums/{SERVER}/al1"),
+    ("GET", "/api/library/artists"),
+    ("GET", "/api/library/search?q=a"),
+    ("GET", "/api/tokens"),
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/abcd1234"),
+    ("GET", "/api/collections"),
+    ("POST", "/api/collections"),
+    ("GET", "/api/collections/c1"),
+    ("PATCH", "/api/collections/c1"),
+    ("DELETE", "/api/collections/c1"),
 ]
+BODIES = {
+    "/api/progress/": {"position_s": 5},
+    "/api/tokens": {"name": "phone"},
+    "/api/collections": {"name": "x", "items": []},
+}
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_every_endpoint_refuses_without_a_sign_in(
     library: Served, method: str, path: str
 ) -> None:
-    body = {"position_s": 5} if method == "POST" else None
+    body = next(
+        (b for p, b in BODIES.items() if method in ("POST", "PATCH") and p in path),
+        None,
+    )
     assert call(library, path, None, method, body)[0] == 401
     assert call(library, path, "forged-cookie", method, body)[0] == 401
+    forged = {"authorization": "Bearer mlt_" + "x" * 43}
+    assert call(library, path, None, method, body, forged)[0] == 401
 
 
 def test_movies_walk_by_keyset_pages_in_title_order(library: Served, mel: str) -> None:
@@ -388,3 +428,189 @@ def test_tracks_walk_by_artist_album_and_number(library: Served, mel: str) -> No
     _, found = call(library, f"/api/library/tracks?server={SERVER}&artist=bjork", mel)
     assert len(found["items"]) == 3  # accents and case ignored
     assert call(library, "/api/library/tracks")[0] == 401
+
+
+def _music(library: Served) -> None:
+    """Two albums by Björk and one by Air, with their artists and tracks."""
+    wh = Warehouse(lake.catalog(library.home))
+    albums = [("al1", "Post", "Björk", 1995), ("al2", "Debut", "Björk", 1993)]
+    albums.append(("al3", "Moon Safari", "Air", 1998))
+    tracks = [  # native id, album id, disc, number, title
+        ("at1", "al1", 1, 2, "Hyperballad"),
+        ("at2", "al1", 1, 1, "Army of Me"),
+        ("at3", "al2", 1, 1, "Human Behaviour"),
+    ]
+    with wh.write() as con:
+        write_batch(
+            con,
+            {
+                "albums": pl.DataFrame(
+                    [
+                        {
+                            "server_id": SERVER,
+                            "native_id": n,
+                            "title": t,
+                            "album_artist": a,
+                            "year": y,
+                        }
+                        for n, t, a, y in albums
+                    ]
+                ),
+                "artists": pl.DataFrame(
+                    [
+                        {"server_id": SERVER, "native_id": "ar1", "name": "Björk"},
+                        {"server_id": SERVER, "native_id": "ar2", "name": "Air"},
+                    ]
+                ),
+                "tracks": pl.DataFrame(
+                    [
+                        {
+                            "server_id": SERVER,
+                            "native_id": n,
+                            "album_native_id": al,
+                            "album": dict((x[0], x[1]) for x in albums)[al],
+                            "artist": "Björk",
+                            "disc_no": d,
+                            "track_no": number,
+                            "title": title,
+                        }
+                        for n, al, d, number, title in tracks
+                    ]
+                ),
+            },
+        )
+
+
+def test_albums_artists_and_an_album_with_its_tracks(library: Served, mel: str) -> None:
+    _music(library)
+    pages = walk(library, mel, "/api/library/albums", server=SERVER, limit=2)
+    assert [a["title"] for p in pages for a in p] == ["Debut", "Moon Safari", "Post"]
+    _, found = call(library, f"/api/library/albums?server={SERVER}&artist=bjork", mel)
+    assert [a["title"] for a in found["items"]] == ["Debut", "Post"]
+    status, post = call(library, f"/api/library/albums/{SERVER}/al1", mel)
+    assert status == 200
+    assert [t["title"] for t in post["tracks"]] == ["Army of Me", "Hyperballad"]
+    assert call(library, f"/api/library/albums/{SERVER}/nope", mel)[0] == 404
+    _, artists = call(library, f"/api/library/artists?server={SERVER}", mel)
+    assert [a["name"] for a in artists["items"]] == ["Air", "Björk"]
+
+
+def test_search_finds_each_kind_and_needs_a_query(library: Served, mel: str) -> None:
+    _music(library)
+    status, found = call(library, "/api/library/search?q=bjork", mel)
+    assert status == 200
+    assert {a["name"] for a in found["artists"]} >= {"Björk"}
+    assert {a["title"] for a in found["albums"]} >= {"Post", "Debut"}
+    assert found["movies"] == []
+    _, films = call(library, "/api/library/search?q=brazil", mel)
+    assert [m["title"] for m in films["movies"]] == ["Brazil"]
+    assert call(library, "/api/library/search", mel)[0] == 422
+    assert call(library, "/api/library/search?q=", mel)[0] == 422
+
+
+def test_an_api_token_acts_as_its_user_until_revoked(library: Served, mel: str) -> None:
+    status, made = call(library, "/api/tokens", mel, "POST", {"name": "phone"})
+    assert status == 201
+    token = made["token"]
+    bearer = {"authorization": f"Bearer {token}"}
+    status, movies = call(library, f"/api/library/movies?server={SERVER}", None,
+                          headers=bearer)  # fmt: skip
+    assert status == 200
+    assert len(movies["items"]) == 7
+    # the token writes progress as mel (no browser, so no same-site check)
+    asset = library.copy
+    saved = call(library, f"/api/progress/{asset}", None, "POST",
+                 {"position_s": 12}, bearer)  # fmt: skip
+    assert saved[0] == 200
+    assert call(library, f"/api/progress/{asset}", mel)[1]["position_s"] == 12
+    # listed without the secret; a token cannot make another token
+    _, listed = call(library, "/api/tokens", mel)
+    assert [t["name"] for t in listed["items"]] == ["phone"]
+    assert token not in json.dumps(listed)
+    assert call(library, "/api/tokens", None, "POST", {"name": "x"}, bearer)[0] == 403
+    # another member neither sees nor revokes it
+    other = library.sign_in("max")
+    assert call(library, "/api/tokens", other)[1]["items"] == []
+    gone = f"/api/tokens/{made['token_id']}"
+    assert call(library, gone, other, "DELETE")[0] == 404
+    assert call(library, gone, mel, "DELETE")[0] == 204
+    time.sleep(auth.CACHE_S + 0.1)
+    refused = call(library, "/api/library/movies", None, headers=bearer)
+    assert refused[0] == 401
+    assert "revoked" in refused[1]["detail"]
+    assert call(library, "/api/library/movies", None,
+                headers={"authorization": "Basic bWVsOng="})[0] == 401  # fmt: skip
+
+
+def test_the_cli_makes_lists_and_revokes_tokens(library: Served) -> None:
+    env = {**os.environ, "MEDIALAKE_HOME": str(library.home)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "medialake", "user", "token", *args],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+
+    made = cli("add", "mel", "home assistant")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    token_id = made.stdout.split()[1]
+    bearer = {"authorization": f"Bearer {token}"}
+    assert call(library, "/api/collections", None, headers=bearer)[0] == 200
+    listed = cli("list", "mel")
+    assert "home assistant" in listed.stdout
+    assert token not in listed.stdout
+    assert cli("revoke", "mel", token_id).returncode == 0
+    time.sleep(auth.CACHE_S + 0.1)
+    assert call(library, "/api/collections", None, headers=bearer)[0] == 401
+
+
+def test_collections_keep_order_and_only_the_owner_changes_one(
+    library: Served, mel: str
+) -> None:
+    items = [{"server_id": SERVER, "native_id": n} for n in ("m3", "s1", "m1", "e11")]
+    status, made = call(library, "/api/collections", mel, "POST",
+                        {"name": "Sunday <b>films</b>", "items": items})  # fmt: skip
+    assert status == 201, made
+    cid = made["collection_id"]
+    assert made["owner"] == "mel"
+    assert [(i["native_id"], i["item_kind"]) for i in made["items"]] == [
+        ("m3", "movie"),
+        ("s1", "show"),
+        ("m1", "movie"),
+        ("e11", "episode"),
+    ]
+    # reordered and one dropped; sending the same list twice changes nothing
+    again = {"items": [items[2], items[0], items[3]]}
+    for _ in range(2):
+        status, edited = call(library, f"/api/collections/{cid}", mel, "PATCH", again)
+        assert status == 200
+        assert [i["native_id"] for i in edited["items"]] == ["m1", "m3", "e11"]
+        assert [i["position"] for i in edited["items"]] == [1, 2, 3]
+    other = library.sign_in("max")
+    assert call(library, f"/api/collections/{cid}", other)[0] == 200  # shared
+    assert call(library, f"/api/collections/{cid}", other, "PATCH",
+                {"name": "mine now"})[0] == 403  # fmt: skip
+    assert call(library, f"/api/collections/{cid}", other, "DELETE")[0] == 403
+    unknown = {"items": [{"server_id": SERVER, "native_id": "no-such"}]}
+    status, refused = call(library, f"/api/collections/{cid}", mel, "PATCH", unknown)
+    assert status == 400
+    assert "no-such" in refused["detail"]
+    assert len(call(library, f"/api/collections/{cid}", mel)[1]["items"]) == 3
+    evil = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
+    assert call(library, f"/api/collections/{cid}", mel, "DELETE", None,
+                evil)[0] == 403  # fmt: skip
+    wh = Warehouse(lake.catalog(library.home))
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT collection, owner, position, native_id, title"
+            " FROM collection_entries WHERE collection_id = ? ORDER BY position",
+            [cid],
+        ).fetchall()
+    assert rows[0] == ("Sunday <b>films</b>", "mel", 1, "m1", "Amélie")
+    assert [r[3] for r in rows] == ["m1", "m3", "e11"]
+    admin = library.sign_in("ada")
+    assert call(library, f"/api/collections/{cid}", admin, "DELETE")[0] == 204
+    assert call(library, f"/api/collections/{cid}", mel)[0] == 404
+    _, listed = call(library, "/api/collections", mel)
+    assert cid not in {c["collection_id"] for c in listed["items"]}
