@@ -42,10 +42,7 @@ def placeholder() -> bytes:
 def pictures(rows: pl.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
     """(thumbnail, image) paths of a page's items that have a picture."""
     keys = tuple(
-        (r["server_id"], r["native_id"], r["item_kind"])
-        for r in rows.select("server_id", "native_id", "item_kind").iter_rows(
-            named=True
-        )
+        rows.select("server_id", "native_id", "item_kind", "art_native_id").iter_rows()
     )
     return data.read(page_art, keys)
 
@@ -75,10 +72,10 @@ def grid(rows: pl.DataFrame) -> None:
             col.markdown(caption(row))
 
 
-def poster(server_id: str, native_id: str, item_kind: str) -> None:
+def poster(row: dict[str, Any]) -> None:
     """The item's picture at full size (its album's or show's for a track or
     episode), or nothing when it has none."""
-    found = data.read(page_art, ((server_id, native_id, item_kind),))
-    art = found.get((server_id, native_id))
+    key = (row["server_id"], row["native_id"], row["item_kind"], row["art_native_id"])
+    art = data.read(page_art, (key,)).get(key[:2])
     if art:
         st.image(str(settings().home / art[1]), width=300, alt="Poster")

@@ -111,37 +111,35 @@ SCHEMA: dict[str, Any] = {
 _PAGE_ART = """
 WITH page AS (
   SELECT unnest($servers) AS server_id, unnest($natives) AS native_id,
-    unnest($kinds) AS item_kind
-),
-keyed AS (
-  SELECT p.server_id, p.native_id,
-    CASE p.item_kind WHEN 'track' THEN 'album' WHEN 'episode' THEN 'show'
-      ELSE p.item_kind END AS entity,
-    CASE p.item_kind WHEN 'track' THEN t.album_native_id
-      WHEN 'episode' THEN e.show_native_id ELSE p.native_id END AS art_id
-  FROM page p
-  LEFT JOIN tracks t ON p.item_kind = 'track'
-    AND t.server_id = p.server_id AND t.native_id = p.native_id
-  LEFT JOIN episodes e ON p.item_kind = 'episode'
-    AND e.server_id = p.server_id AND e.native_id = p.native_id
+    unnest($entities) AS entity, unnest($arts) AS art_id
 )
-SELECT k.server_id, k.native_id, a.thumb_path, a.image_path
-FROM keyed k JOIN item_artwork a
-  ON a.entity = k.entity AND a.server_id = k.server_id AND a.native_id = k.art_id
-WHERE a.digest IS NOT NULL
+SELECT p.server_id, p.native_id, a.thumb_path, a.image_path
+FROM page p JOIN item_artwork a
+  ON a.entity = p.entity AND a.server_id = p.server_id AND a.native_id = p.art_id
+WHERE a.digest IS NOT NULL AND a.native_id IN (SELECT unnest($arts))
 """
+ENTITY_OF = {"track": "album", "episode": "show", "movie": "movie"}
 
 
 def page_art(
-    con: duckdb.DuckDBPyConnection, items: Sequence[tuple[str, str, str]]
+    con: duckdb.DuckDBPyConnection, items: Sequence[tuple[str, str, str, str | None]]
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """(thumbnail, image) paths per (server_id, native_id) of one page's items, given
-    as (server_id, native_id, item_kind); items without a picture are left out."""
+    as (server_id, native_id, item_kind, art_native_id) (``library_entries`` carries
+    the last: the album of a track, the show of an episode); items without a picture
+    are left out."""
+    items = [i for i in items if i[3] is not None and i[2] in ENTITY_OF]
     if not items:
         return {}
-    servers, natives, kinds = (list(col) for col in zip(*items, strict=True))
     found = frame(
-        con, _PAGE_ART, {"servers": servers, "natives": natives, "kinds": kinds}
+        con,
+        _PAGE_ART,
+        {
+            "servers": [i[0] for i in items],
+            "natives": [i[1] for i in items],
+            "entities": [ENTITY_OF[i[2]] for i in items],
+            "arts": [i[3] for i in items],
+        },
     )
     return {
         (r["server_id"], r["native_id"]): (r["thumb_path"], r["image_path"])

@@ -54,7 +54,7 @@ def main() -> None:
 
 def _table(rows: Any) -> None:
     st.dataframe(
-        rows.drop("native_id"),
+        rows.drop("native_id", "art_native_id"),
         hide_index=True,
         column_config={
             "duration_s": st.column_config.NumberColumn("duration (s)", format="%.0f"),
@@ -130,7 +130,7 @@ def _detail(rows: list[dict[str, Any]]) -> None:
         st.warning("This item is no longer in the library.")
         return
     readable = data.read(item_facts, row["server_id"], row["native_id"])
-    artwork.poster(row["server_id"], row["native_id"], row["item_kind"])
+    artwork.poster(row)
     if readable is not None:
         st.markdown("  \n".join(facts.lines(readable)))
         if readable["asset_id"]:
