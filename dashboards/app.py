@@ -67,6 +67,7 @@ def main() -> None:
             url_path="sessions",
         ),
         st.Page(PAGES / "reading.py", title="Reading", icon=":material/menu_book:"),
+        st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
     ]
     allowed = [p for p in pages if user.is_admin or p.url_path not in admin_only]
     st.navigation(allowed).run()

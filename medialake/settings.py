@@ -157,6 +157,7 @@ class DashboardSettings(_Section):
     port: int = Field(default=8501, ge=1, le=65535)
     cache_ttl_s: float = Field(default=5.0, ge=0)
     page_size: int = Field(default=50, ge=5, le=1000)
+    max_upload_mb: int = Field(default=4096, ge=1)  # members' uploads (issue 15)
 
 
 class EnrichmentSettings(_Section):

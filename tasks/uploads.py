@@ -8,7 +8,7 @@ verification and atomic move); the library root is the downloads' one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -18,10 +18,33 @@ from medialake.runtime import settings
 from tasks.context import logger
 from tasks.downloads import library_root, scan_answer, staging_root
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+UploadRefused = uploads.UploadRefused
+
 
 def staging() -> Path:
     """Where uploads wait until they are checked (inside the downloads' staging)."""
     return staging_root() / "uploads"
+
+
+def stage(chunks: Iterable[bytes], declared_size: int | None) -> Path:
+    """Write an upload into the staging folder under ``dashboard.max_upload_mb`` and
+    check it by content (the dashboard calls this, then starts the ``upload`` flow).
+
+    Raises:
+        UploadRefused: too large, empty, or not audio or video that plays; nothing
+            is kept.
+    """
+    limit = settings().dashboard.max_upload_mb * 2**20
+    staged = uploads.receive(chunks, staging(), limit, declared_size)
+    try:
+        uploads.check(staged)
+    except uploads.UploadRefused:
+        staged.unlink(missing_ok=True)
+        raise
+    return staged
 
 
 @task(name="upload-land", cache_policy=NO_CACHE)

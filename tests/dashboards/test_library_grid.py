@@ -120,3 +120,12 @@ def test_tracks_show_their_albums_cover_and_an_item_page_its_poster(
     detail.select_index(index)
     run(at)
     assert shown_images(at) == ["Poster"]
+
+
+def test_a_member_has_an_upload_page_with_the_limit(home: dict[str, Any]) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    run(at)
+    at.switch_page("screens/upload.py")
+    run(at)
+    assert [t.value for t in at.title] == ["Upload"]
+    assert "up to 4096 MB" in at.caption[0].value
