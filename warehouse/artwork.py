@@ -28,19 +28,22 @@ _IDENTIFIED = "i.status IN ('accepted', 'override')"
 # Each candidate: the entity's key, the downloaded image (relative to the data folder)
 # and a local file that may hold embedded art.
 _CANDIDATES = f"""
-WITH album_files AS (
+WITH local_files AS (  -- only a folder server's paths are files of this machine
+  SELECT f.server_id, f.native_id, f.path FROM media_files f
+  JOIN servers s ON s.server_id = f.server_id AND s.kind = 'filesystem'
+  WHERE f.removed_at IS NULL
+),
+album_files AS (
   SELECT t.server_id, t.album_native_id, min(f.path) AS path
-  FROM tracks t JOIN media_files f
+  FROM tracks t JOIN local_files f
     ON f.server_id = t.server_id AND f.native_id = t.file_native_id
-    AND f.removed_at IS NULL
   WHERE t.removed_at IS NULL AND t.album_native_id IS NOT NULL
   GROUP BY ALL
 ),
 items AS (
   SELECT 'movie' AS entity, m.server_id, m.native_id, f.path
-  FROM movies m LEFT JOIN media_files f
+  FROM movies m LEFT JOIN local_files f
     ON f.server_id = m.server_id AND f.native_id = m.file_native_id
-    AND f.removed_at IS NULL
   WHERE m.removed_at IS NULL
   UNION ALL
   SELECT 'show', s.server_id, s.native_id, NULL FROM shows s WHERE s.removed_at IS NULL

@@ -10,6 +10,11 @@ from typing import Any
 from tests.connectors.metadata import pictures
 
 SQL = [
+    "INSERT INTO servers (server_id, kind, location) VALUES ('local', 'filesystem',"
+    " '/lib'), ('remote', 'plex', 'http://127.0.0.1:9')",
+    "INSERT INTO albums (server_id, native_id, title) VALUES ('remote', 'al:r', 'R')",
+    "INSERT INTO tracks (server_id, native_id, title, album_native_id, file_native_id)"
+    " VALUES ('remote', 't9', 'Nine', 'al:r', 'f9')",
     "INSERT INTO albums (server_id, native_id, title) VALUES ('local', 'al:cover',"
     " 'Sea of Cowards'), ('local', 'al:tagged', 'Tagged'), ('local', 'al:bad', 'Bad')",
     "INSERT INTO tracks (server_id, native_id, title, album_native_id, file_native_id)"
@@ -44,14 +49,19 @@ def _library(home: Path, root: Path) -> None:
         "f4": pictures.tone(root / "fight.mp3"),
         "f5": pictures.tone(root / "plain.mp3"),
     }
+    # a remote server's path is not read, even where this machine has such a file
+    remote = pictures.mp3_with_cover(root / "remote.mp3", cover)
     with warehouse().write() as con:
         for sql in SQL:
             con.execute(sql)
-        for nid, path in files.items():
+        for sid, nid, path in [
+            *(("local", nid, path) for nid, path in files.items()),
+            ("remote", "f9", remote),
+        ]:
             con.execute(
                 "INSERT INTO media_files (server_id, native_id, path, media_kind)"
-                " VALUES ('local', ?, ?, 'audio')",
-                [nid, str(path)],
+                " VALUES (?, ?, ?, 'audio')",
+                [sid, nid, str(path)],
             )
 
 
@@ -74,11 +84,11 @@ def test_items_get_their_picture_once_and_a_placeholder_otherwise(
     _library(ml_home, root)
     totals = artwork()
     assert totals == {
-        "items": 5,
+        "items": 6,
         "musicbrainz": 1,
         "tmdb": 1,
         "embedded": 2,
-        "none": 1,
+        "none": 2,
     }
     rows = _rows()
     assert rows["al:cover"]["source"] == "musicbrainz"
@@ -89,6 +99,7 @@ def test_items_get_their_picture_once_and_a_placeholder_otherwise(
     assert "not a JPEG, PNG, WebP or GIF" in rows["al:bad"]["error"]
     assert rows["m2"]["source"] == "none"
     assert rows["m2"]["digest"] is None
+    assert rows["al:r"]["source"] == "none"
     # the cover and the same picture embedded in a track are one file
     assert rows["al:cover"]["digest"] == rows["al:tagged"]["digest"]
     assert len(list((ml_home / "artwork/files").rglob("*.jpg"))) == 3
