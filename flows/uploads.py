@@ -19,7 +19,7 @@ from tasks.notify import on_flow_failure
 
 
 @flow(name="upload", log_prints=True, on_failure=[on_flow_failure])
-def upload(staged: str, name: str, identify: bool = True) -> dict[str, Any]:
+def upload(staged: str = "", name: str = "", identify: bool = True) -> dict[str, Any]:
     """Land one staged upload.
 
     Args:
@@ -29,7 +29,12 @@ def upload(staged: str, name: str, identify: bool = True) -> dict[str, Any]:
 
     Returns:
         Where it landed, what the servers answered and the enrichment summary.
+
+    Raises:
+        UploadRefused: no staged file was given, or it is not audio or video.
     """
+    if not staged or not name:
+        raise t.UploadRefused("the upload flow needs the staged file and its name")
     landed = t.land(staged, name)
     servers = t.servers_holding(landed["path"])
     for server in servers:
