@@ -73,6 +73,7 @@ def main() -> None:
             icon=":material/collections_bookmark:",
             url_path="collections",
         ),
+        st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload:"),
     ]
     allowed = [p for p in pages if user.is_admin or p.url_path not in admin_only]
     st.navigation(allowed).run()

@@ -157,6 +157,7 @@ class DashboardSettings(_Section):
     port: int = Field(default=8501, ge=1, le=65535)
     cache_ttl_s: float = Field(default=5.0, ge=0)
     page_size: int = Field(default=50, ge=5, le=1000)
+    max_upload_mb: int = Field(default=4096, ge=1)  # members' uploads (issue 15)
 
 
 class EnrichmentSettings(_Section):
@@ -197,6 +198,11 @@ class EnrichmentSettings(_Section):
     http_retries: int = Field(default=3, ge=0, le=10)
     http_backoff_s: float = Field(default=1.0, ge=0)
     download_artwork: bool = True
+    # Library artwork (issue 15): images over this size are refused; thumbnails are
+    # this wide; the artwork flow looks at this many movies, shows or albums per task.
+    artwork_max_bytes: int = Field(default=20_000_000, ge=1024)
+    artwork_thumb_px: int = Field(default=240, ge=32, le=1024)
+    artwork_batch_size: int = Field(default=500, ge=1, le=100_000)
     writeback: bool = False
 
     @field_validator("tmdb_api_key", "acoustid_api_key", mode="before")

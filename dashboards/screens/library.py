@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import data, facts
+from dashboards import artwork, data, facts
 from dashboards.reading import library_matches
 from medialake.runtime import settings
 from warehouse.queries.catalog import item as item_facts
@@ -43,8 +43,18 @@ def main() -> None:
         st.info("Nothing matches these filters.")
         library_matches(flt.text)
         return
+    view = st.radio("View", ["List", "Grid"], horizontal=True, key="library_view")
+    if view == "Grid":
+        artwork.grid(rows)
+    else:
+        _table(rows)
+    _detail(rows.to_dicts())
+    library_matches(flt.text)
+
+
+def _table(rows: Any) -> None:
     st.dataframe(
-        rows.drop("native_id"),
+        rows.drop("native_id", "art_native_id"),
         hide_index=True,
         column_config={
             "duration_s": st.column_config.NumberColumn("duration (s)", format="%.0f"),
@@ -52,8 +62,6 @@ def main() -> None:
             "size": st.column_config.NumberColumn("size (bytes)"),
         },
     )
-    _detail(rows.to_dicts())
-    library_matches(flt.text)
 
 
 def _filters(choices: dict[str, list[Any]]) -> LibraryFilter:
@@ -122,6 +130,7 @@ def _detail(rows: list[dict[str, Any]]) -> None:
         st.warning("This item is no longer in the library.")
         return
     readable = data.read(item_facts, row["server_id"], row["native_id"])
+    artwork.poster(row)
     if readable is not None:
         st.markdown("  \n".join(facts.lines(readable)))
         if readable["asset_id"]:

@@ -59,6 +59,10 @@ def dashboard_command(host: str, port: int) -> list[str]:
 
     app = Path(dashboards.__file__).with_name("server.py")
     options = {**STREAMLIT_OPTIONS, "server.address": host, "server.port": str(port)}
+    # Streamlit refuses a larger upload by its Content-Length, before reading it.
+    from medialake.runtime import settings as current
+
+    options["server.maxUploadSize"] = str(current().dashboard.max_upload_mb)
     flags = [part for key, value in options.items() for part in (f"--{key}", value)]
     return [sys.executable, "-m", "streamlit", "run", str(app), *flags]
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 LIST_COLUMNS = (
     "i.server_id, i.item_kind, i.title, i.artist, i.album, i.show_title, i.part,"
     " i.number, i.genre, i.year, i.duration_s, f.container, f.bitrate, f.size, f.path,"
-    " i.native_id"
+    " i.native_id, i.art_native_id"
 )
 # The Library's order: artist (or show, or the title), album, disc or season, track or
 # episode number, title, then server: the same track on two servers sits together.

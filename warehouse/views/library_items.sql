@@ -59,21 +59,24 @@ WHERE e.removed_at IS NULL;
 -- since a fallback computed here would read three more columns of every track; movies
 -- and episodes are few.
 CREATE OR REPLACE VIEW library_entries AS
-SELECT server_id, native_id, 'track' AS item_kind, title,
+SELECT server_id, native_id, album_native_id AS art_native_id, -- item_artwork key
+  'track' AS item_kind, title,
   coalesce(artist, album_artist) AS artist, album, NULL::TEXT AS show_title,
   disc_no AS part, track_no AS number, genre, year, duration_s, file_native_id,
   added_at, first_seen_at, search_key AS search_text
 FROM tracks
 WHERE removed_at IS NULL
 UNION ALL
-SELECT server_id, native_id, 'movie' AS item_kind, title, NULL::TEXT AS artist,
+SELECT server_id, native_id, native_id AS art_native_id,
+  'movie' AS item_kind, title, NULL::TEXT AS artist,
   NULL::TEXT AS album, NULL::TEXT AS show_title, NULL::INTEGER AS part,
   NULL::INTEGER AS number, NULL::TEXT AS genre, year, duration_s, file_native_id,
   added_at, first_seen_at, ml_search_text(title) AS search_text
 FROM movies
 WHERE removed_at IS NULL
 UNION ALL
-SELECT e.server_id, e.native_id, 'episode' AS item_kind, e.title, NULL::TEXT AS artist,
+SELECT e.server_id, e.native_id, e.show_native_id AS art_native_id,
+  'episode' AS item_kind, e.title, NULL::TEXT AS artist,
   NULL::TEXT AS album, coalesce(e.show_title, s.title) AS show_title, e.season AS part,
   e.episode AS number, NULL::TEXT AS genre, s.year, e.duration_s, e.file_native_id,
   e.added_at, e.first_seen_at,
