@@ -80,6 +80,11 @@ _SIZE_CHECKED = {"MP3", "ASF"}
 # FLAC's duration is the STREAMINFO sample count: a cut-off download keeps the full
 # count. Even digital silence costs FLAC ~1.5 kb/s, so less than this is a cut file.
 _FLAC_FLOOR_BPS = 1000
+# the share of STREAMINFO's samples a whole FLAC's last frame reaches
+_FLAC_KEPT = 0.99
+# even AAC silence needs more: an MP4 whose media gives less cannot last its
+# header's time
+_MP4_FLOOR_BPS = 1000
 
 
 class UnreadableMedia(Exception):
@@ -194,24 +199,53 @@ def _from_mutagen(
         bitrate=nominal or None,
         sample_rate=getattr(info, "sample_rate", None) or None,
         bit_depth=getattr(info, "bits_per_sample", None) or None,
-        channels=getattr(info, "channels", None) or None,
+        channels=int(getattr(info, "channels", 0) or 0) or None,  # WavPack: True
     )
     truncated = name in _SIZE_CHECKED and bool(
         nominal and length and size * 8 < _TRUNCATED * nominal * length
     )
     if name == "FLAC" and length > 0:
-        truncated = size * 8 / length < _FLAC_FLOOR_BPS
+        truncated = size * 8 / length < _FLAC_FLOOR_BPS or _flac_cut(path, info)
+    if name == "MP3" and nominal and _estimated(info, size, length):
+        # no Xing/VBRI count: mutagen divides the whole file by the bitrate, tags
+        # appended after the audio (ID3v1, APEv2, a trailing ID3v2) included
+        audio_bytes = size - info.frame_offset - chunks.trailing_tags(path)
+        tech.duration_s = round(max(0.0, 8 * audio_bytes / nominal), 3)
     if name == "MP4":  # the header's bitrate is nominal; the media data is the truth
         media, truncated = chunks.mp4_media(path)
         if media and length > 0:
             tech.bitrate = int(media * 8 / length)
+            # a duration its media cannot fill (a chapter track's empty audio)
+            truncated = truncated or tech.bitrate < _MP4_FLOOR_BPS
     elif name == "TrueAudio":
         tech.channels, tech.bit_depth = chunks.tta_header(path)
+    elif name == "DSF":  # a sample count short of the data: ffmpeg plays the data
+        data = chunks.dsf_data_seconds(path)
+        if data is not None and data > length:
+            tech.duration_s = round(data, 3)
     elif name == "OggOpus":  # Opus always decodes at 48 kHz
         tech.sample_rate = 48000
     if not nominal and length > 0 and name != "MP4":  # APE, WavPack, TAK: none
         tech.bitrate = int(size * 8 / length)
     return fields, tech, extra.compressed or truncated or name in _NOT_AUDIO
+
+
+def _flac_cut(path: Path, info: Any) -> bool:
+    """A FLAC whose last frame starts well before STREAMINFO's sample count ends:
+    cut off in transfer (reads only the file's tail)."""
+    total, block = info.total_samples, info.max_blocksize
+    if not total or not block:
+        return False
+    last = chunks.flac_last_sample(path, info.max_framesize, block)
+    return last is not None and last + block < _FLAC_KEPT * total
+
+
+def _estimated(info: Any, size: int, length: float) -> bool:
+    """Whether mutagen's MP3 duration is its estimate from the file size."""
+    offset = getattr(info, "frame_offset", None)
+    if offset is None or not info.bitrate:
+        return False
+    return abs(length - 8 * (size - offset) / info.bitrate) < 1e-6
 
 
 def _codec(name: str, info: Any, extra: chunks.ChunkInfo) -> str | None:
