@@ -87,26 +87,8 @@ _FLAC_KEPT = 0.99
 _MP4_FLOOR_BPS = 1000
 
 
-_BY_SUFFIX: dict[str, list[Any]] = {}
-_OGG, _MP4 = (b"OggS",), (b"\0\0",)  # an MP4 starts with a box size
-_MAGIC: dict[str, tuple[bytes, ...]] = {
-    ".mp3": (b"ID3", b"\xff"),
-    ".flac": (b"fLaC", b"ID3"),
-    ".ogg": _OGG,
-    ".oga": _OGG,
-    ".opus": _OGG,
-    ".m4a": _MP4,
-    ".m4b": _MP4,
-    ".mp4": _MP4,
-    ".wma": (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11",),
-    ".wav": (b"RIFF",),
-    ".aif": (b"FORM",),
-    ".aiff": (b"FORM",),
-    ".wv": (b"wvpk",),
-    ".ape": (b"MAC ",),
-    ".dsf": (b"DSD ",),
-    ".dff": (b"FRM8",),
-}
+_SIGNATURES: list[tuple[bytes, list[Any]]] = []
+_AFTER_ID3: dict[str, list[Any]] = {}
 
 
 class UnreadableMedia(Exception):
@@ -187,9 +169,11 @@ def read_audio(path: Path) -> AudioTags:
     raise UnreadableMedia(failure or "not a recognised audio file")
 
 
-def _kinds(suffix: str) -> list[Any] | None:
-    """The mutagen classes a file named ``*suffix`` is tried with first; None: all."""
-    if not _BY_SUFFIX:
+def _kinds(head: bytes, suffix: str) -> list[Any] | None:
+    """The mutagen classes a file is tried with first: the format its first bytes
+    name (a misnamed file included); after an ID3 tag or at an MPEG frame sync, the
+    one its name suggests. None: let mutagen.File score every format."""
+    if not _SIGNATURES:
         from mutagen.aiff import AIFF
         from mutagen.asf import ASF
         from mutagen.dsdiff import DSDIFF
@@ -206,49 +190,46 @@ def _kinds(suffix: str) -> list[Any] | None:
         from mutagen.wave import WAVE
         from mutagen.wavpack import WavPack
 
-        ogg = [OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora]
-        _BY_SUFFIX.update(
-            {
-                ".mp3": [MP3],
-                ".flac": [FLAC],
-                ".ogg": ogg,
-                ".oga": ogg,
-                ".opus": [OggOpus],
-                ".m4a": [MP4],
-                ".m4b": [MP4],
-                ".mp4": [MP4],
-                ".wma": [ASF],
-                ".wav": [WAVE],
-                ".aif": [AIFF],
-                ".aiff": [AIFF],
-                ".wv": [WavPack],
-                ".ape": [MonkeysAudio],
-                ".dsf": [DSF],
-                ".dff": [DSDIFF],
-            }
+        _AFTER_ID3.update({".mp3": [MP3], ".flac": [FLAC]})
+        _SIGNATURES.extend(
+            [
+                (b"fLaC", [FLAC]),
+                (b"OggS", [OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora]),
+                (b"RIFF", [WAVE]),
+                (b"FORM", [AIFF]),
+                (b"wvpk", [WavPack]),
+                (b"MAC ", [MonkeysAudio]),
+                (b"DSD ", [DSF]),
+                (b"FRM8", [DSDIFF]),
+                (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", [ASF]),
+                (b"ftyp", [MP4]),  # at offset 4, after the box size
+            ]
         )
-    return _BY_SUFFIX.get(suffix)
+    for magic, kinds in _SIGNATURES:
+        if head.startswith(magic) or (magic == b"ftyp" and head[4:8] == magic):
+            return kinds
+    if head.startswith(b"ID3") or head[:1] == b"\xff":
+        return _AFTER_ID3.get(suffix)
+    return None
 
 
 def _mutagen(path: Path) -> tuple[Any, str | None]:
-    """mutagen's reading of ``path``: first with the classes its name suggests, when
-    its first bytes agree (mutagen.File otherwise scores all 24 formats on every
-    file, a tenth of a scan's time), then, if they do not take it (a misnamed or
-    damaged file), with all of them, as mutagen.File chooses."""
-    suffix = path.suffix.lower()
-    kinds = _kinds(suffix)
-    if kinds is not None:
-        try:
-            with path.open("rb") as f:
-                if f.read(16).startswith(_MAGIC[suffix]):
-                    f.seek(0)
-                    audio = mutagen.File(f, options=kinds)
-                    if audio is not None:
-                        return audio, None
-        except PermissionError as exc:
-            raise UnreadableMedia(f"permission denied: {exc.strerror}") from None
-        except Exception:  # read again below with every class
-            pass
+    """mutagen's reading of ``path``: first with the classes its first bytes (and
+    name) point to (mutagen.File otherwise scores all 24 formats on every file, a
+    tenth of a scan's time, and picks by name a FLAC named ``.mp3``), then, if they do
+    not take it (a damaged file), with all of them, as mutagen.File chooses."""
+    try:
+        with path.open("rb") as f:
+            kinds = _kinds(f.read(16), path.suffix.lower())
+            if kinds is not None:
+                f.seek(0)
+                audio = mutagen.File(f, options=kinds)
+                if audio is not None:
+                    return audio, None
+    except PermissionError as exc:
+        raise UnreadableMedia(f"permission denied: {exc.strerror}") from None
+    except Exception:  # read again below with every class
+        pass
     try:
         audio = mutagen.File(path)
     except PermissionError as exc:

@@ -87,3 +87,25 @@ def test_every_real_file_is_read_as_ffmpeg_plays_it(key: str) -> None:
     for field, value in (("track", tags.track_no), ("disc", tags.disc_no)):
         if field in shown:
             assert value == _number(shown[field]), field
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "codec"),
+    [
+        ("mutagen-1.47.0/silence-44-s.flac", "really-flac.mp3", "flac"),
+        ("beets-2.14.1/full.mp3", "really-mp3.ogg", "mp3"),
+        ("beets-2.14.1/full.ogg", "really-ogg.m4a", "vorbis"),
+        ("mutagen-1.47.0/with-id3.aif", "really-aiff.wav", "pcm_s16be"),
+    ],
+)
+def test_a_misnamed_file_is_read_as_what_it_is(
+    tmp_path: Path, source: str, name: str, codec: str
+) -> None:
+    """The reader tries the format a file's name suggests first; a file whose bytes
+    say otherwise is still read as what it is, tags included."""
+    path = tmp_path / name
+    path.write_bytes((CACHE / source).read_bytes())
+    tags = read_audio(path)
+    assert tags.codec == codec
+    assert tags.title == read_audio(CACHE / source).title
+    assert tags.duration_s == pytest.approx(read_audio(CACHE / source).duration_s)
