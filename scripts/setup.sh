@@ -63,7 +63,7 @@ fi
 # The real-world audio corpus (test files of mutagen and beets, from their PyPI sdists,
 # sha256-pinned; licences in tests/corpus/fetch.py), kept in tests/corpus/.cache
 if [ "$want_tests" = "--tests" ]; then
-  python3 tests/corpus/fetch.py
+  python3 tests/corpus/fetch.py || echo "setup: the audio corpus could not be fetched (its tests fail until it is)" >&2
 fi
 # Other players the tests drive (Shaka Player, Video.js), pinned by their package-lock.json
 if [ "$want_tests" = "--tests" ] && [ ! -f tests/playback/players/node_modules/video.js/dist/video.min.js ]; then
