@@ -60,6 +60,11 @@ fi
 if [ ! -f playback/static/node_modules/hls.js/dist/hls.min.js ]; then
   npm ci --prefix playback/static --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
+# The real-world audio corpus (test files of mutagen and beets, from their PyPI sdists,
+# sha256-pinned; licences in tests/corpus/fetch.py), kept in tests/corpus/.cache
+if [ "$want_tests" = "--tests" ]; then
+  python3 tests/corpus/fetch.py || echo "setup: the audio corpus could not be fetched (its tests fail until it is)" >&2
+fi
 # Other players the tests drive (Shaka Player, Video.js), pinned by their package-lock.json
 if [ "$want_tests" = "--tests" ] && [ ! -f tests/playback/players/node_modules/video.js/dist/video.min.js ]; then
   npm ci --prefix tests/playback/players --no-audit --no-fund --ignore-scripts --loglevel=error

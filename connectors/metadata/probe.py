@@ -14,7 +14,6 @@ dominates, so two workers on two cores nearly double throughput).
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import time
@@ -123,20 +122,24 @@ def probe_file(
     return result
 
 
+_COUNT_RATE = 8000  # decoded samples are counted at this rate, mono
+
+
 def demuxed_seconds(
     path: Path, *, timeout_s: float = 60.0, ffmpeg: str = "ffmpeg"
 ) -> float | None:
-    """How long the first audio stream really lasts: ffmpeg decodes it to the null
-    muxer (audio decodes hundreds of times faster than realtime) and reports where
-    it ended; a packet cut short counts only for what decodes. For files whose header
-    is known to lie (truncated, or a header that describes PCM around compressed
-    data); None when ffmpeg decodes nothing."""
+    """How long the first audio stream really lasts: ffmpeg decodes it (audio decodes
+    hundreds of times faster than realtime) to 8 kHz mono bytes, and the bytes are
+    counted: what a player hears, not the packets' timestamps (a packet that fails to
+    decode, an MP3's encoder delay, a DSF sample count ffmpeg ignores). For files whose
+    header is known to lie (truncated, or a header that describes PCM around
+    compressed data); None when ffmpeg decodes nothing."""
     try:
         done = subprocess.run(
             [
-                *(ffmpeg, "-nostdin", "-v", "error", "-nostats", *input_args()),
+                *(ffmpeg, "-nostdin", "-v", "quiet", "-nostats", *input_args()),
                 *("-i", f"file:{path.absolute()}", "-map", "0:a:0"),
-                *("-f", "null", "-progress", "pipe:1", "-"),
+                *("-ac", "1", "-ar", str(_COUNT_RATE), "-f", "u8", "pipe:1"),
             ],
             capture_output=True,
             timeout=timeout_s,
@@ -144,10 +147,7 @@ def demuxed_seconds(
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    found = re.findall(rb"out_time_us=(\d+)", done.stdout)
-    if done.returncode != 0 or not found:
-        return None
-    seconds = int(found[-1]) / 1e6
+    seconds = len(done.stdout) / _COUNT_RATE
     return round(seconds, 3) if seconds > 0 else None
 
 

@@ -177,3 +177,118 @@ def _text(f: BinaryIO, size: int) -> str:
         return raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         return raw.decode("latin-1").strip()
+
+
+def trailing_tags(path: Path) -> int:
+    """Bytes of tags after an MP3's last frame: ID3v1, an APEv2 tag and an appended
+    ID3v2.4 tag (the ``3DI`` footer), in any order a tagger leaves them; 0 if none."""
+    total = 0
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, 2)
+            for _ in range(3):
+                if end < 32:
+                    break
+                f.seek(max(0, end - 128))
+                tail = f.read(end - max(0, end - 128))
+                if len(tail) == 128 and tail[:3] == b"TAG":
+                    size = 128
+                elif tail[-32:-24] == b"APETAGEX":
+                    body = struct.unpack("<I", tail[-20:-16])[0]
+                    flags = struct.unpack("<I", tail[-12:-8])[0]
+                    size = body + (32 if flags & 0x80000000 else 0)
+                elif tail[-10:-7] == b"3DI":
+                    raw = tail[-4:]
+                    body = (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
+                    size = body + 20
+                else:
+                    break
+                if size <= 0 or size > end:
+                    break
+                total, end = total + size, end - size
+    except (OSError, struct.error):
+        return 0
+    return total
+
+
+_FLAC_CRC8 = [0] * 256
+for _byte in range(256):
+    _crc = _byte
+    for _ in range(8):
+        _crc = ((_crc << 1) ^ 0x07) & 0xFF if _crc & 0x80 else (_crc << 1) & 0xFF
+    _FLAC_CRC8[_byte] = _crc
+
+
+def flac_last_sample(path: Path, max_framesize: int, blocksize: int) -> int | None:
+    """The first sample of a FLAC file's last whole frame header, found by reading
+    only its tail: a file cut off in transfer keeps STREAMINFO's full sample count,
+    and this shows where its audio really ends. None when no frame header is found."""
+    span = max(2 * max_framesize, 16384) if max_framesize else 65536
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, 2)
+            start = max(0, end - span)
+            f.seek(start)
+            tail = f.read(end - start)
+    except OSError:
+        return None
+    at = len(tail)
+    while True:
+        at = max(tail.rfind(b"\xff\xf8", 0, at), tail.rfind(b"\xff\xf9", 0, at))
+        if at < 0:
+            return None
+        number = _flac_frame_number(tail, at)
+        if number is not None:
+            variable = tail[at + 1] == 0xF9
+            return number if variable else number * blocksize
+
+
+def _flac_frame_number(data: bytes, at: int) -> int | None:
+    """The frame (or sample) number of a FLAC frame header at ``at``, if its CRC-8
+    holds; None for a false sync."""
+    head = data[at : at + 16]
+    if len(head) < 6 or head[3] & 1 or head[2] >> 4 == 0:
+        return None
+    first, pos = head[4], 5
+    if first < 0x80:
+        number, extra = first, 0
+    elif first >= 0xFE or 0x80 <= first < 0xC0:
+        return None
+    else:
+        extra = 1 if first < 0xE0 else 2 if first < 0xF0 else 3 if first < 0xF8 else 4
+        extra = extra if first < 0xF8 else (5 if first < 0xFC else 6)
+        number = first & (0x7F >> (extra + 1))
+        for byte in head[pos : pos + extra]:
+            if byte >> 6 != 2:
+                return None
+            number = (number << 6) | (byte & 0x3F)
+        pos += extra
+    pos += {6: 1, 7: 2}.get(head[2] >> 4, 0)
+    pos += {12: 1, 13: 2, 14: 2}.get(head[2] & 0x0F, 0)
+    if pos >= len(head):
+        return None
+    crc = 0
+    for byte in head[:pos]:
+        crc = _FLAC_CRC8[crc ^ byte]
+    return number if crc == head[pos] else None
+
+
+def dsf_data_seconds(path: Path) -> float | None:
+    """How long a DSF file's data chunk lasts, less the last block's padding; what
+    ffmpeg plays (it ignores the header's sample count, which some writers fill with
+    bytes instead of samples). None for a file that is not a DSF."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(28 + 52 + 12)
+    except OSError:
+        return None
+    if len(head) < 92 or head[:4] != b"DSD " or head[28:32] != b"fmt ":
+        return None
+    channels, rate = struct.unpack("<II", head[52:60])
+    block = struct.unpack("<I", head[72:76])[0]
+    start = 28 + struct.unpack("<Q", head[32:40])[0]
+    if start != 80 or head[80:84] != b"data" or not channels or not rate:
+        return None
+    data = struct.unpack("<Q", head[84:92])[0] - 12
+    per_channel = max(0, data // channels - block)
+    return per_channel * 8 / rate

@@ -102,7 +102,10 @@ def map_fields(flat: Mapping[str, Any], table: Table) -> Fields:
     found: Fields = {}
     for field, keys in table.items():
         for key in keys:
-            text = _first_text(flat.get(key))
+            value = flat.get(key)
+            if value is None:
+                continue
+            text = _first_text(value)
             if text:
                 found[field] = text
                 break

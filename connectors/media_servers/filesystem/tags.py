@@ -80,6 +80,15 @@ _SIZE_CHECKED = {"MP3", "ASF"}
 # FLAC's duration is the STREAMINFO sample count: a cut-off download keeps the full
 # count. Even digital silence costs FLAC ~1.5 kb/s, so less than this is a cut file.
 _FLAC_FLOOR_BPS = 1000
+# the share of STREAMINFO's samples a whole FLAC's last frame reaches
+_FLAC_KEPT = 0.99
+# even AAC silence needs more: an MP4 whose media gives less cannot last its
+# header's time
+_MP4_FLOOR_BPS = 1000
+
+
+_SIGNATURES: list[tuple[bytes, list[Any]]] = []
+_AFTER_ID3: dict[str, list[Any]] = {}
 
 
 class UnreadableMedia(Exception):
@@ -160,7 +169,67 @@ def read_audio(path: Path) -> AudioTags:
     raise UnreadableMedia(failure or "not a recognised audio file")
 
 
+def _kinds(head: bytes, suffix: str) -> list[Any] | None:
+    """The mutagen classes a file is tried with first: the format its first bytes
+    name (a misnamed file included); after an ID3 tag or at an MPEG frame sync, the
+    one its name suggests. None: let mutagen.File score every format."""
+    if not _SIGNATURES:
+        from mutagen.aiff import AIFF
+        from mutagen.asf import ASF
+        from mutagen.dsdiff import DSDIFF
+        from mutagen.dsf import DSF
+        from mutagen.flac import FLAC
+        from mutagen.monkeysaudio import MonkeysAudio
+        from mutagen.mp3 import MP3
+        from mutagen.mp4 import MP4
+        from mutagen.oggflac import OggFLAC
+        from mutagen.oggopus import OggOpus
+        from mutagen.oggspeex import OggSpeex
+        from mutagen.oggtheora import OggTheora
+        from mutagen.oggvorbis import OggVorbis
+        from mutagen.wave import WAVE
+        from mutagen.wavpack import WavPack
+
+        _AFTER_ID3.update({".mp3": [MP3], ".flac": [FLAC]})
+        _SIGNATURES.extend(
+            [
+                (b"fLaC", [FLAC]),
+                (b"OggS", [OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora]),
+                (b"RIFF", [WAVE]),
+                (b"FORM", [AIFF]),
+                (b"wvpk", [WavPack]),
+                (b"MAC ", [MonkeysAudio]),
+                (b"DSD ", [DSF]),
+                (b"FRM8", [DSDIFF]),
+                (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", [ASF]),
+                (b"ftyp", [MP4]),  # at offset 4, after the box size
+            ]
+        )
+    for magic, kinds in _SIGNATURES:
+        if head.startswith(magic) or (magic == b"ftyp" and head[4:8] == magic):
+            return kinds
+    if head.startswith(b"ID3") or head[:1] == b"\xff":
+        return _AFTER_ID3.get(suffix)
+    return None
+
+
 def _mutagen(path: Path) -> tuple[Any, str | None]:
+    """mutagen's reading of ``path``: first with the classes its first bytes (and
+    name) point to (mutagen.File otherwise scores all 24 formats on every file, a
+    tenth of a scan's time, and picks by name a FLAC named ``.mp3``), then, if they do
+    not take it (a damaged file), with all of them, as mutagen.File chooses."""
+    try:
+        with path.open("rb") as f:
+            kinds = _kinds(f.read(16), path.suffix.lower())
+            if kinds is not None:
+                f.seek(0)
+                audio = mutagen.File(f, options=kinds)
+                if audio is not None:
+                    return audio, None
+    except PermissionError as exc:
+        raise UnreadableMedia(f"permission denied: {exc.strerror}") from None
+    except Exception:  # read again below with every class
+        pass
     try:
         audio = mutagen.File(path)
     except PermissionError as exc:
@@ -194,24 +263,53 @@ def _from_mutagen(
         bitrate=nominal or None,
         sample_rate=getattr(info, "sample_rate", None) or None,
         bit_depth=getattr(info, "bits_per_sample", None) or None,
-        channels=getattr(info, "channels", None) or None,
+        channels=int(getattr(info, "channels", 0) or 0) or None,  # WavPack: True
     )
     truncated = name in _SIZE_CHECKED and bool(
         nominal and length and size * 8 < _TRUNCATED * nominal * length
     )
     if name == "FLAC" and length > 0:
-        truncated = size * 8 / length < _FLAC_FLOOR_BPS
+        truncated = size * 8 / length < _FLAC_FLOOR_BPS or _flac_cut(path, info)
+    if name == "MP3" and nominal and _estimated(info, size, length):
+        # no Xing/VBRI count: mutagen divides the whole file by the bitrate, tags
+        # appended after the audio (ID3v1, APEv2, a trailing ID3v2) included
+        audio_bytes = size - info.frame_offset - chunks.trailing_tags(path)
+        tech.duration_s = round(max(0.0, 8 * audio_bytes / nominal), 3)
     if name == "MP4":  # the header's bitrate is nominal; the media data is the truth
         media, truncated = chunks.mp4_media(path)
         if media and length > 0:
             tech.bitrate = int(media * 8 / length)
+            # a duration its media cannot fill (a chapter track's empty audio)
+            truncated = truncated or tech.bitrate < _MP4_FLOOR_BPS
     elif name == "TrueAudio":
         tech.channels, tech.bit_depth = chunks.tta_header(path)
+    elif name == "DSF":  # a sample count short of the data: ffmpeg plays the data
+        data = chunks.dsf_data_seconds(path)
+        if data is not None and data > length:
+            tech.duration_s = round(data, 3)
     elif name == "OggOpus":  # Opus always decodes at 48 kHz
         tech.sample_rate = 48000
     if not nominal and length > 0 and name != "MP4":  # APE, WavPack, TAK: none
         tech.bitrate = int(size * 8 / length)
     return fields, tech, extra.compressed or truncated or name in _NOT_AUDIO
+
+
+def _flac_cut(path: Path, info: Any) -> bool:
+    """A FLAC whose last frame starts well before STREAMINFO's sample count ends:
+    cut off in transfer (reads only the file's tail)."""
+    total, block = info.total_samples, info.max_blocksize
+    if not total or not block:
+        return False
+    last = chunks.flac_last_sample(path, info.max_framesize, block)
+    return last is not None and last + block < _FLAC_KEPT * total
+
+
+def _estimated(info: Any, size: int, length: float) -> bool:
+    """Whether mutagen's MP3 duration is its estimate from the file size."""
+    offset = getattr(info, "frame_offset", None)
+    if offset is None or not info.bitrate:
+        return False
+    return abs(length - 8 * (size - offset) / info.bitrate) < 1e-6
 
 
 def _codec(name: str, info: Any, extra: chunks.ChunkInfo) -> str | None:

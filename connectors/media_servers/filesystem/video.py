@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from guessit import guessit
-
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -70,6 +68,8 @@ def sniff_container(path: Path) -> str:
 
 def parse_name(rel_path: str) -> VideoName:
     """Parse a relative path like ``Show/Season 01/Show - S01E02 - Title.mkv``."""
+    from guessit import guessit  # 0.7 s of imports: only a library with videos pays
+
     guess: dict[str, Any] = dict(guessit(rel_path))
     title = _text(guess.get("title")) or _stem(rel_path)
     if guess.get("type") == "episode" and guess.get("episode") is not None:
