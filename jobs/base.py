@@ -36,6 +36,10 @@ class UnknownFlow(JobError, KeyError):
     """prefect.yaml declares no deployment of that name (or no library sync)."""
 
 
+class UnknownJob(JobError, LookupError):
+    """No job (or more than one) has that id."""
+
+
 class NoDeployment(JobError, LookupError):
     """The Prefect server has no deployment of that name."""
 
@@ -80,8 +84,10 @@ class Backend(Protocol):
         spec: FlowSpec,
         params: dict[str, Any],
         retry_of: str | None,
+        requested_by: str = "dashboard",
     ) -> Started:
-        """Start ``spec`` with ``params`` now (without waiting) and record the job."""
+        """Start ``spec`` with ``params`` now (without waiting) and record the job
+        (``requested_by``: ``dashboard`` or ``cli``)."""
         ...
 
     def cancel(self, wh: Warehouse, job: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from jobs.base import (
     FlowSpec,
     Started,
     UnknownFlow,
+    UnknownJob,
     find_spec,
     flow_specs,
     project_dir,
@@ -36,6 +37,7 @@ __all__ = [
     "backend",
     "cancel",
     "cancel_flow_run",
+    "find_job",
     "find_spec",
     "flow_specs",
     "log_tail",
@@ -68,16 +70,30 @@ def backend(name: str | None = None) -> Backend:
 
 
 def start(
-    spec: FlowSpec, overrides: dict[str, Any] | None = None, retry_of: str | None = None
+    spec: FlowSpec,
+    overrides: dict[str, Any] | None = None,
+    retry_of: str | None = None,
+    requested_by: str = "dashboard",
 ) -> Started:
     """Run ``spec`` now with its parameters updated by ``overrides``."""
     params = {**spec.parameters, **(overrides or {})}
-    return backend().start(warehouse(), spec, params, retry_of)
+    return backend().start(warehouse(), spec, params, retry_of, requested_by)
 
 
-def retry(job: dict[str, Any]) -> Started:
+def retry(job: dict[str, Any], requested_by: str = "dashboard") -> Started:
     """Run a finished job again with the same deployment and parameters."""
-    return start(find_spec(job["kind"]), job["params"], retry_of=job["job_id"])
+    return start(find_spec(job["kind"]), job["params"], job["job_id"], requested_by)
+
+
+def find_job(prefix: str) -> dict[str, Any]:
+    """The job whose id is ``prefix`` or starts with it (pages and the CLI show the
+    first 8 characters); :class:`UnknownJob` if none or several match."""
+    with warehouse().read() as con:
+        found = jobs.jobs_by_prefix(con, prefix)
+    if len(found) != 1:
+        what = "no job" if not found else f"{len(found)} jobs"
+        raise UnknownJob(f"{what} with an id starting {prefix!r}")
+    return found[0]
 
 
 def retry_sync_run(run: dict[str, Any]) -> Started:

@@ -42,6 +42,7 @@ class EmbeddedBackend:
         spec: FlowSpec,
         params: dict[str, Any],
         retry_of: str | None,
+        requested_by: str = "dashboard",
     ) -> Started:
         """Record the job, then start its runner in a new session."""
         job_id = jobs.new_job_id()
@@ -57,7 +58,7 @@ class EmbeddedBackend:
                 host=socket.gethostname(),
                 log_path=str(log_path),
                 retry_of=retry_of,
-                requested_by="dashboard",
+                requested_by=requested_by,
             )
         command = [
             sys.executable,

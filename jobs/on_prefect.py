@@ -66,7 +66,11 @@ def _pinned() -> AbstractContextManager[Any]:
 
 
 def start(
-    wh: Warehouse, spec: FlowSpec, params: dict[str, Any], retry_of: str | None
+    wh: Warehouse,
+    spec: FlowSpec,
+    params: dict[str, Any],
+    retry_of: str | None,
+    requested_by: str = "dashboard",
 ) -> Started:
     """Run the deployment ``spec`` now (without waiting) and record the job."""
     from prefect.client.orchestration import get_client
@@ -100,7 +104,7 @@ def start(
             flow_run_id=run_id,
             flow_run_url=url,
             retry_of=retry_of,
-            requested_by="dashboard",
+            requested_by=requested_by,
         )
     return Started(
         job_id, "prefect", f"flow run {flow_run.name} of {spec.name} created", url
@@ -155,9 +159,10 @@ class PrefectBackend:
         spec: FlowSpec,
         params: dict[str, Any],
         retry_of: str | None,
+        requested_by: str = "dashboard",
     ) -> Started:
         """See :func:`start`."""
-        return start(wh, spec, params, retry_of)
+        return start(wh, spec, params, retry_of, requested_by)
 
     def cancel(self, wh: Warehouse, job: dict[str, Any]) -> str:
         """See :func:`cancel`."""
