@@ -105,7 +105,7 @@ def main() -> None:
     """Console-script entry point."""
     _load_commands()
     try:
-        app()
+        app(prog_name="medialake")
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
