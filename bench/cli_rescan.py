@@ -38,7 +38,7 @@ def run_command(env: dict[str, str], *args: str) -> tuple[float, float]:
     """Run ``medialake ARGS``; return (wall seconds, CPU seconds of it)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "medialake", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     _, status, usage = os.wait4(process.pid, 0)

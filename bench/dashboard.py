@@ -51,6 +51,9 @@ CASES: list[tuple[str, Any, tuple[Any, ...]]] = [
     ("overview.bitrate_bands", overview.bitrate_bands, ()),
     ("overview.growth", overview.growth, ()),
     ("overview.server_comparison", overview.server_comparison, ()),
+    ("overview.growth_by_kind", overview.growth_by_kind, ()),
+    ("overview.job_outcomes", overview.job_outcomes, ()),
+    ("overview.queue_depth", overview.queue_depth, ()),
     ("sql.schema_objects", sql.schema_objects, ()),
 ]  # fmt: skip
 GENERATE = [

@@ -44,7 +44,7 @@ LADDER = (
     RenditionSpec("360p", 360, 800, 96),
 )
 CHROMIUM = "/usr/bin/chromium"
-SERVE = "from medialake.cli import main; main()"
+SERVE = "from cli.main import main; main()"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -114,7 +114,7 @@ def command_seconds(library: Path) -> float:
         env.pop("PREFECT_API_URL", None)
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "medialake", "sync", "--mode", "full"],
+            [sys.executable, "-m", "cli", "sync", "--mode", "full"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,

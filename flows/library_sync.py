@@ -17,6 +17,7 @@ from prefect.utilities.annotations import quote
 
 from connectors.errors import LibraryUnavailable
 from connectors.media_servers.base import SyncMode
+from flows.errors import FlowError
 from medialake.runtime import settings
 from tasks import library_sync as t
 from tasks.context import engine
@@ -73,7 +74,7 @@ def _report(mode: str, summaries: list[dict[str, Any]], failures: list[str]) -> 
     publish("library-sync", f"library sync ({mode})", rows, SUMMARY_COLUMNS, notes)
 
 
-class SyncFailed(RuntimeError):
+class SyncFailed(FlowError):
     """At least one server's run failed (each failure is recorded in ``sync_runs``)."""
 
 

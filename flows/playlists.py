@@ -16,13 +16,14 @@ from typing import Any
 from prefect import flow
 
 from connectors.media_servers.base import Unsupported
+from flows.errors import FlowError
 from tasks import playlist_sources as src
 from tasks.context import engine, warehouse
 from tasks.playlist_push import push_playlist
 from warehouse import playlist_sync as store
 
 
-class PlaylistFailed(RuntimeError):
+class PlaylistFailed(FlowError):
     """At least one push failed (each is recorded in ``playlist_syncs``)."""
 
     def __init__(self, message: str, summaries: list[dict[str, Any]]) -> None:

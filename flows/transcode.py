@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.errors import FlowError
 from medialake.runtime import settings
 from tasks import transcode as t
 from tasks.notify import on_flow_failure
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 DECIDE_BATCH = 200
 
 
-class TranscodeFailed(RuntimeError):
+class TranscodeFailed(FlowError):
     """At least one transcode failed (each is recorded in ``transcode_jobs``)."""
 
     def __init__(self, message: str, summary: dict[str, Any]) -> None:

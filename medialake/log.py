@@ -61,8 +61,3 @@ def install_redaction() -> None:
 
     make_record._medialake_redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(make_record)
-
-
-def get_logger(name: str) -> logging.Logger:
-    """The stdlib logger used by connectors and the warehouse."""
-    return logging.getLogger(name)

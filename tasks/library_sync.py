@@ -21,6 +21,7 @@ from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
+from tasks.errors import TaskError
 from warehouse import library, runs, spool
 from warehouse.current import build
 from warehouse.db import WarehouseBusy, WarehouseError
@@ -42,7 +43,7 @@ class BatchResult:
     counts: runs.RunCounts = field(default_factory=runs.RunCounts)
 
 
-class SyncRunning(RuntimeError):
+class SyncRunning(TaskError, RuntimeError):
     """Another sync of the server is running (in this process or another machine)."""
 
 

@@ -22,13 +22,14 @@ from connectors.playlists.formats import SUFFIXES, Entry, Parsed, read_playlist
 from connectors.playlists.matching import Thresholds, Track, decide
 from medialake.runtime import settings
 from tasks.context import engine, warehouse
+from tasks.errors import TaskError
 from warehouse import playlist_sync as store
 from warehouse.playlist_match import candidates
 
 _URL = re.compile(r"^https?://", re.I)
 
 
-class SourceError(ValueError):
+class SourceError(TaskError, ValueError):
     """A playlist source cannot be read (the message says which and why)."""
 
 

@@ -27,6 +27,7 @@ from medialake.runtime import settings
 from tasks.audiocd import is_audio_cd
 from tasks.context import warehouse
 from tasks.downloads import library_root, run_logger, scan_answer, staging_root
+from tasks.errors import TaskError
 from warehouse import acquisition
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 PROGRESS_EVERY_S = 1.0
 
 
-class RipCancelled(Exception):
+class RipCancelled(TaskError):
     """The user cancelled the rip while it ran."""
 
 

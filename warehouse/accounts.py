@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from warehouse.db import WarehouseError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -45,7 +47,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
-class AccountError(ValueError):
+class AccountError(WarehouseError, ValueError):
     """A request about users that cannot be done; the message says why."""
 
 

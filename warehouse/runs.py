@@ -90,16 +90,3 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | Non
     if row is None:
         return None
     return dict(zip([d[0] for d in cur.description], row, strict=True))
-
-
-def last_success(
-    con: duckdb.DuckDBPyConnection, server_id: str, mode: str | None = None
-) -> datetime | None:
-    """When the server's last successful run (of ``mode``, if given) started."""
-    row = con.execute(
-        "SELECT max(started_at) FROM sync_runs"
-        " WHERE server_id = ? AND status = 'succeeded'"
-        " AND (? IS NULL OR mode = ?)",
-        [server_id, mode, mode],
-    ).fetchone()
-    return row[0] if row else None

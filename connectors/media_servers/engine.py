@@ -1,23 +1,19 @@
 """The MediaServerEngine: the configured servers, the active one, and dispatch.
 
 Nothing outside the clients branches on a server's kind: callers name an operation of
-the contract and the engine calls it on the active server or on every server.
+the contract and the engine calls it on the active server or on the one named.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
-from connectors.errors import ConnectorError
 from connectors.media_servers.registry import create_client
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from connectors.media_servers.base import MediaServerClient
-
-log = logging.getLogger(__name__)
 
 
 class MediaServerEngine:
@@ -52,11 +48,6 @@ class MediaServerEngine:
         """The server that single-server operations go to."""
         return self._clients[self._active]
 
-    def set_active(self, name: str) -> None:
-        """Make ``name`` the active server."""
-        self.get(name)
-        self._active = name
-
     def get(self, name: str) -> MediaServerClient:
         """The client called ``name``."""
         try:
@@ -75,18 +66,6 @@ class MediaServerEngine:
         """Call one contract operation on ``server`` (the active one by default)."""
         client = self.get(server) if server else self.active
         return getattr(client, _operation(operation))(*args, **kw)
-
-    def call_all(self, operation: str, *args: Any, **kw: Any) -> dict[str, Any]:
-        """Call an operation on every server; a connector error becomes that server's
-        result instead of stopping the others."""
-        results: dict[str, Any] = {}
-        for name, client in self._clients.items():
-            try:
-                results[name] = getattr(client, _operation(operation))(*args, **kw)
-            except ConnectorError as exc:
-                log.warning("%s on %s failed: %s", operation, name, exc)
-                results[name] = exc
-        return results
 
 
 def _operation(name: str) -> str:

@@ -76,15 +76,6 @@ class EncodePlan:
     encoder: Encoder = SOFTWARE
     preset: str = "veryfast"
 
-    @property
-    def variant_names(self) -> list[str]:
-        """The folder of every variant, in master-playlist order."""
-        if self.mode == COPY:
-            return [COPY_NAME]
-        if self.mode == AUDIO_SET:
-            return [a.name for a in self.audio]
-        return [r.name for r in self.renditions]
-
     def estimated_bytes(self, duration_s: float) -> int:
         """A generous size estimate of the output (for the free-space check)."""
         if self.mode == LADDER:

@@ -1,11 +1,13 @@
-"""Analytics: plays over time, top artists and albums, the quality mix, the growth of
-the library, and the servers side by side."""
+"""Analytics: plays over time, top artists and albums, the quality mix (audio and
+video apart), the growth of the library, and the servers side by side. The charts
+scroll with the page (:mod:`dashboards.charts`)."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
-from dashboards import data
+from dashboards import charts, data
 from warehouse.queries import overview
 
 
@@ -16,7 +18,9 @@ def main() -> None:
     _quality()
     _growth()
     st.subheader("Servers side by side")
-    st.dataframe(data.read(overview.server_comparison), hide_index=True)
+    st.dataframe(
+        data.read(overview.server_comparison), hide_index=True, width="stretch"
+    )
 
 
 def _plays() -> None:
@@ -32,12 +36,23 @@ def _plays() -> None:
     st.metric("Play events", total)
     per_day = data.read(overview.plays_per_day)
     if per_day.height:
-        st.line_chart(per_day, x="played_on", y="plays", color="server_id")
+        charts.show(
+            charts.bars(
+                per_day,
+                "played_on",
+                "plays",
+                "server_id",
+                "Plays per day",
+                temporal=True,
+            )
+        )
     left, right = st.columns(2)
-    left.markdown("**Top artists**")
-    left.bar_chart(artists, x="artist", y="plays", horizontal=True, sort="-plays")
+    charts.show(
+        charts.bars(artists, "artist", "plays", None, "Top artists", horizontal=True),
+        left,
+    )
     right.markdown("**Top albums**")
-    right.dataframe(data.read(overview.top_albums), hide_index=True)
+    right.dataframe(data.read(overview.top_albums), hide_index=True, width="stretch")
 
 
 def _quality() -> None:
@@ -46,16 +61,22 @@ def _quality() -> None:
     if mix.height == 0:
         st.caption("No files yet.")
         return
-    left, right = st.columns(2)
-    left.markdown("**Files per container**")
-    left.bar_chart(mix, x="container", y="files", color="server_id", stack=True)
-    right.markdown("**Audio files per bitrate band**")
-    right.bar_chart(
-        data.read(overview.bitrate_bands),
-        x="bitrate_band",
-        y="files",
-        color="server_id",
-    )
+    kinds = [k for k in ("audio", "video") if k in set(mix["media_kind"].to_list())]
+    for where, kind in zip(st.columns(len(kinds) or 1), kinds, strict=False):
+        part = mix.filter(pl.col("media_kind") == kind)
+        title = f"{kind.capitalize()} files per container"
+        charts.show(charts.bars(part, "container", "files", "server_id", title), where)
+    bands = data.read(overview.bitrate_bands)
+    if bands.height:
+        charts.show(
+            charts.bars(
+                bands,
+                "bitrate_band",
+                "files",
+                "server_id",
+                "Audio files per bitrate band",
+            )
+        )
 
 
 def _growth() -> None:
@@ -64,7 +85,17 @@ def _growth() -> None:
     if growth.height == 0:
         st.caption("No items yet.")
         return
-    st.line_chart(growth, x="day", y="total", color="item_kind")
+    if growth["day"].n_unique() < 2:
+        first = str(growth["day"].min())
+        st.caption(
+            f"All {growth['added'].sum()} items were added on {first}: the growth "
+            "chart starts once items arrive on a second day."
+        )
+        return
+    growth = growth.with_columns(
+        series=pl.concat_str("server_id", pl.lit(" "), "item_kind")
+    )
+    charts.show(charts.line(growth, "day", "total", "series", "Items in the library"))
     st.caption("Items still in the library, by the day they were added (cumulative).")
 
 

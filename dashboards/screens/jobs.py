@@ -9,7 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import controls, data
+from dashboards import data
+from jobs import control as controls
 from warehouse.queries import jobs, overview, runs
 
 EVERY_SERVER = "(every server)"
@@ -21,9 +22,7 @@ def main() -> None:
     st.title("Jobs")
     data.guard(controls.refresh)
     if controls.uses_prefect():
-        from dashboards import prefect_control
-
-        st.caption(f"Flows run on the Prefect server at {prefect_control.ui_url()}.")
+        st.caption(f"Flows run on the Prefect server at {controls.ui_url()}.")
     else:
         st.caption(
             "Flows run as background processes on this machine (embedded default); "

@@ -1,12 +1,15 @@
-"""Overview: every server with its status, what it holds, its last syncs, and the runs
-that need a look."""
+"""Overview: every server with its status, what it holds, its last syncs, the runs
+that need a look, and the figures over time: plays per day, the library's growth
+(audio and video apart), job outcomes per day and the queues now."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from dashboards import data, facts
+from dashboards import charts, data, facts
 from dashboards.auth import require_user
 from playback.player import clock
 from warehouse import progress
@@ -38,6 +41,93 @@ def main() -> None:
     if flagged.height:
         st.subheader("Runs that need a look")
         st.dataframe(flagged, hide_index=True, width="stretch")
+    _over_time()
+
+
+def _over_time() -> None:
+    """The figures /metrics exports, as charts that scroll with the page."""
+    st.subheader("Over time")
+    left, right = st.columns(2)
+    _plays(left)
+    _queues(right)
+    _growth()
+    _outcomes()
+
+
+def _plays(where: Any) -> None:
+    plays = data.read(overview.plays_per_day)
+    if plays.height == 0:
+        where.caption(
+            "**Plays per day**: none recorded yet (play history comes from servers "
+            "that report it: Plex, Jellyfin, Subsonic)."
+        )
+        return
+    charts.show(
+        charts.bars(
+            plays, "played_on", "plays", "server_id", "Plays per day", temporal=True
+        ),
+        where,
+    )
+
+
+def _queues(where: Any) -> None:
+    queues = data.read(overview.queue_depth, cached=False)
+    if queues.height == 0:
+        where.caption(
+            "**Queues**: nothing waiting or running (transcodes, downloads, rips)."
+        )
+        return
+    charts.show(
+        charts.bars(
+            queues, "queue", "jobs", "state", "Queued or running now", horizontal=True
+        ),
+        where,
+    )
+
+
+def _growth() -> None:
+    """Audio and video apart (their counts differ by orders of magnitude); a kind
+    whose items were all first seen on one day gets a sentence, not a lone point."""
+    growth = data.read(overview.growth_by_kind)
+    kinds = [k for k in ("audio", "video") if k in set(growth["kind"].to_list())]
+    if not kinds:
+        return
+    columns = st.columns(len(kinds))
+    for where, kind in zip(columns, kinds, strict=True):
+        part = growth.filter(pl.col("kind") == kind)
+        name = "Audio" if kind == "audio" else "Video"
+        if part.height < 2:
+            where.caption(
+                f"**{name} in the library**: all {part['total'][-1]} items were first "
+                f"seen on {part['day'][0]}; the growth chart starts once items arrive "
+                "on a second day."
+            )
+            continue
+        charts.show(
+            charts.line(
+                part, "day", "total", None, f"{name} in the library", y_title="items"
+            ),
+            where,
+        )
+
+
+def _outcomes() -> None:
+    outcomes = data.read(overview.job_outcomes)
+    if outcomes.height == 0:
+        st.caption("**Runs per day**: nothing finished in the last 30 days.")
+        return
+    charts.show(
+        charts.bars(
+            outcomes,
+            "day",
+            "runs",
+            "outcome",
+            "Runs per day by outcome (syncs, enrichment, transcodes, "
+            "downloads, rips; last 30 days)",
+            temporal=True,
+            colors=charts.COLORS,
+        )
+    )
 
 
 def _continue_watching() -> None:

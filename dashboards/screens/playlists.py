@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards import controls, data
+from dashboards import data
+from jobs import control as controls
 from warehouse.queries import playlists as q
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")

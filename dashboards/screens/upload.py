@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import controls, data
+from dashboards import data
+from jobs import control as controls
 from medialake.runtime import settings
 from tasks.uploads import UploadRefused, stage
 

@@ -138,7 +138,7 @@ def dashboard(filled_home, tmp_path: Path, pixel: Pixel) -> Iterator[str]:
     log = tmp_path / "dashboard.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "medialake", "dashboard", "--port", str(port)],
+            [sys.executable, "-m", "cli", "dashboard", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -39,7 +39,7 @@ def live(filled_home, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env.pop("PREFECT_API_URL", None)
     log = (tmp_path / "dashboard.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "medialake", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "cli", "dashboard", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

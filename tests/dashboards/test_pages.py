@@ -164,7 +164,10 @@ def test_analytics_shows_plays_quality_and_servers(home: Path) -> None:
     assert compare.loc["mirror", "duplicate_copies"] == 1
     top = at.dataframe[0].value  # top albums
     assert top["plays"].iloc[0] == one(home, "SELECT max(plays) FROM top_albums")
-    assert len(at.get("vega_lite_chart")) == 5  # plays, top artists, 2 quality, growth
+    # plays, top artists, audio and video containers, bitrate bands (the growth is a
+    # sentence while every item came on one day)
+    assert len(at.get("vega_lite_chart")) == 5
+    assert "were added on" in texts(at)
 
 
 def test_sql_page_runs_a_query_and_refuses_a_write(home: Path) -> None:

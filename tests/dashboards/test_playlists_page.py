@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import controls
+from jobs import control as controls
 from tasks.context import warehouse
 from tests.dashboards.filled import become
 from warehouse import playlist_sync as store

@@ -10,7 +10,7 @@ import pytest
 from prefect.concurrency.sync import concurrency
 from typer.testing import CliRunner
 
-from medialake.cli import _load_commands, app
+from cli.main import _load_commands, app
 from tasks.context import warehouse
 from tests.connectors.downloads import fixtures
 from tests.connectors.rips import dvd

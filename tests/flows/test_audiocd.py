@@ -10,8 +10,8 @@ import pytest
 from mutagen.flac import FLAC
 from typer.testing import CliRunner
 
+from cli.main import _load_commands, app
 from connectors.rips.audiocd import CueImageReader, disc_id
-from medialake.cli import _load_commands, app
 from tasks.context import reset, warehouse
 from tests.connectors.metadata.fakes import FakeMusicBrainz
 from tests.connectors.rips.cdimage import disc_answer, make_image

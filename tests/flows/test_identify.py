@@ -9,7 +9,7 @@ import pytest
 from mutagen.flac import FLAC
 from typer.testing import CliRunner
 
-from medialake.cli import _load_commands, app
+from cli.main import _load_commands, app
 from tasks.context import reset, warehouse
 from tests.connectors.metadata.albums import (
     SEA_OF_COWARDS,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from medialake.cli import _load_commands, app
+from cli.main import _load_commands, app
 from tasks.context import warehouse
 from tests.connectors.books.fixtures import make_pdf, make_shelf
 from tests.connectors.downloads.articles import CLUTTER, STORY, write_pages

@@ -172,7 +172,7 @@ def test_failures_are_recorded_and_reported(
 
 
 def test_the_cli_transcodes_one_item_and_prints_what_it_did(library: Path) -> None:
-    from medialake.cli import _load_commands, app
+    from cli.main import _load_commands, app
 
     _load_commands()
     result = CliRunner().invoke(app, ["transcode", "deep space"])

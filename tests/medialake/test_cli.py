@@ -16,7 +16,7 @@ def run_cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     environ.update({"MEDIALAKE_HOME": str(home), "COLUMNS": "160", **env})
     return subprocess.run(
-        [sys.executable, "-m", "medialake", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         env=environ,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from medialake import cli
+from cli import main as cli
 from medialake.sample import SampleSummary
 from tests.connectors.downloads.servers import MediaServer, make_mp3
 from tests.connectors.media_servers.jellyfin import library

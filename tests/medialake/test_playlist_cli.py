@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import _load_commands, app, console
 from flows.library_sync import library_sync
-from medialake.cli import _load_commands, app, console
 from medialake.sample import SampleSummary, sample_tracks
 from tasks.context import warehouse
 from tests.connectors.media_servers.subsonic.helpers import add_track

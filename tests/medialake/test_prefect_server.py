@@ -53,7 +53,7 @@ def start_cli(home: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     environ.update({"MEDIALAKE_HOME": str(home), **env})
     return subprocess.Popen(
-        [sys.executable, "-m", "medialake", *args],
+        [sys.executable, "-m", "cli", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=environ,
     )  # fmt: skip
 

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from medialake.commands.stack import POOL, _environment
+from cli.commands.stack import POOL, _environment
 from medialake.runtime import PREFECT_AUTH_FILE, prefect_auth
 from medialake.settings import Settings, load_settings
 from tests.dashboards.sample_home import MIRROR_ALBUM
@@ -193,7 +193,7 @@ def _executed_by(api: str, ids: list[str]) -> dict[str, str]:
 def _stop(process: subprocess.Popen[str]) -> None:
     """Stop a process's tree (one that has ended and been reaped: nothing to do, its
     pid may belong to another process by now)."""
-    from dashboards.jobrunner import stop_tree
+    from jobs.base import stop_tree
 
     if process.poll() is None:
         stop_tree(process.pid, 10)

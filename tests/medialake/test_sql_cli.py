@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from medialake.cli import _load_commands, app
+from cli.main import _load_commands, app
 from tests import lake
 from tests.dashboards.sample_home import copy_home
 from warehouse.db import Warehouse
@@ -140,7 +140,7 @@ def test_a_bad_query_says_why_without_a_traceback(home: Path) -> None:
 def test_the_real_command_refuses_a_write(home: Path) -> None:
     env = {**os.environ, "MEDIALAKE_HOME": str(home)}
     done = subprocess.run(
-        [sys.executable, "-m", "medialake", "sql", "DROP TABLE tracks"],
+        [sys.executable, "-m", "cli", "sql", "DROP TABLE tracks"],
         capture_output=True,
         text=True,
         env=env,

@@ -83,7 +83,7 @@ def _deployments(api: str) -> tuple[set[str], str]:
 
 
 def _run_through_dashboard_controls(home: Path, api: str) -> dict:
-    from dashboards import controls
+    from jobs import control as controls
     from warehouse.queries import jobs
 
     started = controls.start(controls.find_spec("library-sync-incremental"))
@@ -143,7 +143,7 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
         [
             sys.executable,
             "-m",
-            "medialake",
+            "cli",
             "up",
             "--prefect-port",
             str(prefect),

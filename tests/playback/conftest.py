@@ -40,7 +40,7 @@ def hook(event, args):
         log.write(os.fsdecode(args[0]) + "\\n")
 sys.addaudithook(hook)
 sys.argv = ["medialake", "serve"]
-from medialake.cli import main
+from cli.main import main
 main()
 """
 

@@ -547,7 +547,7 @@ def test_the_cli_makes_lists_and_revokes_tokens(library: Served) -> None:
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "medialake", "user", "token", *args],
+            [sys.executable, "-m", "cli", "user", "token", *args],
             capture_output=True, text=True, timeout=120, env=env,
         )  # fmt: skip
 

@@ -59,7 +59,7 @@ def test_the_cli_adds_users_and_ends_sessions_on_a_password_change(
 ) -> None:
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "medialake", "user", *args],
+            [sys.executable, "-m", "cli", "user", *args],
             input=stdin,
             capture_output=True,
             text=True,

@@ -14,7 +14,7 @@ from tests.connectors.downloads.servers import make_video
 def test_staging_refuses_over_the_setting_and_by_content(
     bare_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from medialake.commands.stack import dashboard_command
+    from cli.commands.stack import dashboard_command
     from tasks.context import reset
     from tasks.uploads import UploadRefused, stage, staging
 

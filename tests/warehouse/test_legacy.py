@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from medialake.cli import _load_commands, app
+from cli.main import _load_commands, app
 from tests import lake
 from tests.warehouse.fixtures import describe
 from warehouse import legacy

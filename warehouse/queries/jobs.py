@@ -80,6 +80,21 @@ def get_job(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any] | Non
     return job
 
 
+def jobs_by_prefix(
+    con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The jobs whose id starts with ``prefix`` (``params`` decoded), at most
+    ``limit``."""
+    rows = records(
+        con,
+        "SELECT * FROM jobs WHERE starts_with(job_id, ?) ORDER BY job_id LIMIT ?",
+        [prefix.strip().lower(), limit],
+    )
+    for job in rows:
+        job["params"] = json.loads(job["params"] or "{}")
+    return rows
+
+
 def running_jobs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Jobs still marked running, oldest first (``params`` decoded)."""
     rows = records(

@@ -136,3 +136,72 @@ def server_comparison(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def play_count(con: duckdb.DuckDBPyConnection) -> int:
     """Every play event stored."""
     return int(scalar(con, "SELECT count(*) FROM play_events") or 0)
+
+
+# -- the Overview's charts -------------------------------------------------------------
+
+_KIND = "CASE WHEN item_kind = 'track' THEN 'audio' ELSE 'video' END"
+
+_OUTCOMES = """
+SELECT 'library sync' AS flow, status, finished_at FROM sync_runs
+UNION ALL SELECT 'enrich', status, finished_at FROM enrichment_runs
+UNION ALL SELECT 'transcode', status, finished_at FROM transcode_jobs
+UNION ALL SELECT 'download', state, finished_at FROM download_jobs
+UNION ALL SELECT 'rip', state, finished_at FROM rip_jobs
+"""
+
+
+def growth_by_kind(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Items still in the library per day they were first seen (or added on their
+    server), cumulative, audio and video apart, over every server."""
+    return frame(
+        con,
+        f"""
+        SELECT day, kind, added,
+          CAST(sum(added) OVER (PARTITION BY kind ORDER BY day) AS BIGINT) AS total
+        FROM (
+          SELECT CAST(coalesce(added_at, first_seen_at) AS DATE) AS day,
+            {_KIND} AS kind, count(*) AS added
+          FROM library_entries GROUP BY ALL
+        )
+        ORDER BY day, kind
+        """,
+    )
+
+
+def job_outcomes(con: duckdb.DuckDBPyConnection, days: int = 30) -> pl.DataFrame:
+    """Finished runs and jobs (syncs, enrichment, transcodes, downloads, rips) per day
+    of the last ``days`` days, by outcome: succeeded, suspect, failed, cancelled."""
+    return frame(
+        con,
+        f"""
+        SELECT CAST(finished_at AS DATE) AS day,
+          CASE WHEN status IN ('succeeded', 'imported') THEN 'succeeded'
+               ELSE status END AS outcome,
+          count(*)::BIGINT AS runs
+        FROM ({_OUTCOMES})
+        WHERE finished_at IS NOT NULL
+          AND status IN ('succeeded', 'imported', 'suspect', 'failed', 'cancelled')
+          AND finished_at >= now() - to_days(?::INTEGER)
+        GROUP BY ALL ORDER BY day, outcome
+        """,
+        [days],
+    )
+
+
+def queue_depth(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Work waiting or running now, by queue (transcode, download, rip) and state."""
+    return frame(
+        con,
+        """
+        SELECT 'transcode' AS queue, status AS state, count(*)::BIGINT AS jobs
+          FROM transcode_jobs WHERE status IN ('queued', 'running') GROUP BY ALL
+        UNION ALL
+        SELECT 'download', state, count(*) FROM download_jobs
+          WHERE state NOT IN ('imported', 'failed', 'cancelled') GROUP BY ALL
+        UNION ALL
+        SELECT 'rip', state, count(*) FROM rip_jobs
+          WHERE state NOT IN ('imported', 'failed', 'cancelled') GROUP BY ALL
+        ORDER BY queue, state
+        """,
+    )

@@ -105,7 +105,7 @@ class Service:
         started = time.monotonic()
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "medialake", "serve"],
+                [sys.executable, "-m", "cli", "serve"],
                 env=self.env(),
                 cwd=REPO,
                 stdout=out,

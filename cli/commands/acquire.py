@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from medialake.cli import console, err, fail, flows_ready
+from cli.main import console, err, fail, flows_ready
 from medialake.failures import advice
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from medialake.cli import console, fail, flows_ready
+from cli.main import console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError

@@ -1,9 +1,9 @@
 """Job controls on a Prefect server: run a deployment, follow it, cancel it.
 
-Used when ``prefect.api_url`` is configured (``medialake up`` sets it for the
-dashboard). Every call pins Prefect's API URL to that setting, so the dashboard
-talks to the configured server whatever else the process has set up. The dashboard
-links each job to its flow run in the Prefect UI.
+The backend :mod:`jobs.control` uses when ``prefect.api_url`` is configured
+(``medialake up`` sets it for the dashboard). Every call pins Prefect's API URL to
+that setting, so the dashboard talks to the configured server whatever else the
+process has set up. The dashboard links each job to its flow run in the Prefect UI.
 """
 
 from __future__ import annotations
@@ -11,6 +11,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, cast
 
+from jobs.base import (
+    CANCEL_REASON,
+    NoDeployment,
+    NoPrefectServer,
+    Started,
+    close_cancelled,
+)
 from medialake.runtime import settings
 from warehouse.queries import jobs
 
@@ -19,7 +26,7 @@ if TYPE_CHECKING:
 
     from prefect.client.schemas.objects import FlowRun
 
-    from dashboards.controls import FlowSpec, Started
+    from jobs.base import FlowSpec
     from warehouse.db import Warehouse
 
 FINAL_STATES = {
@@ -34,7 +41,7 @@ def api_url() -> str:
     """The configured Prefect API URL (``.../api``)."""
     url = settings().prefect.api_url
     if not url:
-        raise RuntimeError("no Prefect server configured (prefect.api_url)")
+        raise NoPrefectServer("no Prefect server configured (prefect.api_url)")
     return url.rstrip("/")
 
 
@@ -59,14 +66,16 @@ def _pinned() -> AbstractContextManager[Any]:
 
 
 def start(
-    wh: Warehouse, spec: FlowSpec, params: dict[str, Any], retry_of: str | None
+    wh: Warehouse,
+    spec: FlowSpec,
+    params: dict[str, Any],
+    retry_of: str | None,
+    requested_by: str = "dashboard",
 ) -> Started:
     """Run the deployment ``spec`` now (without waiting) and record the job."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
     from prefect.deployments import run_deployment
-
-    from dashboards.controls import Started
 
     with _pinned(), get_client(sync_client=True) as client:
         found = client.read_deployments(
@@ -75,7 +84,7 @@ def start(
             )
         )
         if not found:
-            raise LookupError(
+            raise NoDeployment(
                 f"the Prefect server has no deployment {spec.name!r}: run "
                 "'medialake up' or 'prefect deploy --all' first"
             )
@@ -95,7 +104,7 @@ def start(
             flow_run_id=run_id,
             flow_run_url=url,
             retry_of=retry_of,
-            requested_by="dashboard",
+            requested_by=requested_by,
         )
     return Started(
         job_id, "prefect", f"flow run {flow_run.name} of {spec.name} created", url
@@ -134,11 +143,31 @@ def cancel_flow_run(flow_run_id: str) -> str:
 def cancel(wh: Warehouse, job: dict[str, Any]) -> str:
     """Cancel the job's flow run and close the job (and the sync runs it left)."""
     message = cancel_flow_run(job["flow_run_id"])
-    reason = "cancelled from the dashboard"
-    server = job["params"].get("server")
     with wh.write() as con:
-        if jobs.finish_job(con, job["job_id"], "cancelled", error=reason):
-            jobs.cancel_sync_runs(
-                con, job["requested_at"], [server] if server else None, reason
-            )
+        close_cancelled(con, job, CANCEL_REASON)
     return message
+
+
+class PrefectBackend:
+    """Jobs as flow runs of the deployments on the configured Prefect server."""
+
+    name = "prefect"
+
+    def start(
+        self,
+        wh: Warehouse,
+        spec: FlowSpec,
+        params: dict[str, Any],
+        retry_of: str | None,
+        requested_by: str = "dashboard",
+    ) -> Started:
+        """See :func:`start`."""
+        return start(wh, spec, params, retry_of, requested_by)
+
+    def cancel(self, wh: Warehouse, job: dict[str, Any]) -> str:
+        """See :func:`cancel`."""
+        return cancel(wh, job)
+
+    def refresh(self, wh: Warehouse, job: dict[str, Any]) -> None:
+        """See :func:`refresh`."""
+        refresh(wh, job)

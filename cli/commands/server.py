@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from medialake.cli import console, fail
+from cli.main import console, fail
 from medialake.prefect_server import (
     UP,
     ServerStartError,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from medialake.cli import console, fail
+from cli.main import console, fail
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from medialake.cli import console, err, fail
+from cli.main import console, err, fail
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 from warehouse.db import WarehouseError

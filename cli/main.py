@@ -1,6 +1,6 @@
 """The ``medialake`` command line: one entry point, a subcommand per job.
 
-Subcommands live in :mod:`medialake.commands`, one module per area, each with a
+Subcommands live in :mod:`cli.commands`, one module per area, each with a
 ``register(app)``. Heavy imports (Prefect, flows) happen inside the commands, after the
 environment is prepared, so ``--help`` is fast and Prefect sees its settings.
 
@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-import medialake.commands
+import cli.commands
 from medialake import failures
 
 app = typer.Typer(
@@ -85,8 +85,8 @@ def flows_ready() -> None:
 
 
 def _load_commands() -> None:
-    for info in pkgutil.iter_modules(medialake.commands.__path__):
-        module = importlib.import_module(f"medialake.commands.{info.name}")
+    for info in pkgutil.iter_modules(cli.commands.__path__):
+        module = importlib.import_module(f"cli.commands.{info.name}")
         module.register(app)
 
 
@@ -105,7 +105,7 @@ def main() -> None:
     """Console-script entry point."""
     _load_commands()
     try:
-        app()
+        app(prog_name="medialake")
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 import httpx
 import typer
 
-from medialake.cli import console, err, fail
+from cli.main import console, err, fail
 from medialake.prefect_server import (
     UP,
     ServerState,
@@ -153,7 +153,7 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every service, last started first: terminate the tree, then kill."""
-        from dashboards.jobrunner import stop_tree
+        from jobs.base import stop_tree
 
         for process in self.one_shots:
             stop_tree(process.pid, STOP_GRACE_S)
@@ -191,11 +191,11 @@ def _prefect(*args: str) -> list[str]:
 
 
 def _medialake(*args: str) -> list[str]:
-    return [sys.executable, "-m", "medialake", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 def _environment(settings: Settings, api: str, ui: str) -> dict[str, str]:
-    from dashboards.controls import project_dir
+    from jobs.base import project_dir
 
     env = dict(os.environ)
     env.update(
@@ -218,7 +218,7 @@ def _environment(settings: Settings, api: str, ui: str) -> dict[str, str]:
 
 
 def _has_serve() -> bool:
-    from medialake.cli import app
+    from cli.main import app
 
     names = {
         c.name or (c.callback.__name__ if c.callback else "")

@@ -1,6 +1,6 @@
 """The background process of a job started from the dashboard (embedded default).
 
-``python -m dashboards.jobrunner JOB_ID ENTRYPOINT PARAMS_JSON`` supervises one flow
+``python -m jobs.runner JOB_ID ENTRYPOINT PARAMS_JSON`` supervises one flow
 run: it starts the flow (``ENTRYPOINT`` as in ``prefect.yaml``, e.g.
 ``flows/library_sync.py:library_sync``) in a child process, waits, and closes the job
 row with the outcome. On SIGTERM (the dashboard's Cancel) it stops the child and
@@ -8,7 +8,7 @@ everything the child started (a Prefect server for that run only included; the s
 background server is not the child's and stays), marks the job
 ``cancelled`` and the sync runs it left ``running`` as ``cancelled``.
 
-``python -m dashboards.jobrunner --run ENTRYPOINT PARAMS_JSON`` is that child.
+``python -m jobs.runner --run ENTRYPOINT PARAMS_JSON`` is that child.
 """
 
 from __future__ import annotations
@@ -21,17 +21,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psutil
-
+from jobs.base import CANCEL_REASON, close_cancelled, stop_tree
 from medialake.runtime import connect_prefect, prepare_environment
 from warehouse.current import warehouse
 from warehouse.queries import jobs
 
 if TYPE_CHECKING:
     from types import FrameType
-
-STOP_GRACE_S = 10.0
-CANCEL_REASON = "cancelled from the dashboard"
 
 
 def run_flow(entrypoint: str, params: dict[str, Any]) -> None:
@@ -46,27 +42,6 @@ def run_flow(entrypoint: str, params: dict[str, Any]) -> None:
     getattr(module, name)(**params)
 
 
-def stop_tree(pid: int, grace_s: float = STOP_GRACE_S) -> None:
-    """Terminate a process and its descendants; kill what is left after ``grace_s``."""
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.NoSuchProcess:
-        return
-    for proc in procs:
-        try:
-            proc.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=grace_s)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=grace_s)
-
-
 class _Supervisor:
     """Runs the child and remembers whether a cancel arrived."""
 
@@ -78,7 +53,7 @@ class _Supervisor:
             [
                 sys.executable,
                 "-m",
-                "dashboards.jobrunner",
+                "jobs.runner",
                 "--run",
                 entrypoint,
                 params_json,
@@ -112,14 +87,8 @@ def supervise(job_id: str, entrypoint: str, params_json: str) -> int:
     with wh.write() as con:
         job = jobs.get_job(con, job_id)
         if supervisor.cancelled:
-            if jobs.finish_job(
-                con, job_id, "cancelled", exit_code=code, error=CANCEL_REASON
-            ):
-                server = supervisor.params.get("server")
-                since = job["requested_at"] if job else None
-                jobs.cancel_sync_runs(
-                    con, since, [server] if server else None, CANCEL_REASON
-                )
+            closing = job or {"job_id": job_id, "params": supervisor.params}
+            close_cancelled(con, closing, CANCEL_REASON, exit_code=code)
         elif code == 0:
             jobs.finish_job(con, job_id, "succeeded", exit_code=0)
         else:

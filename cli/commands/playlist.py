@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from medialake.cli import console, fail
+from cli.main import console, fail
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError
 

@@ -15,7 +15,7 @@ from rich.progress import (
     TextColumn,
 )
 
-from medialake.cli import command_name, console, fail, flows_ready
+from cli.main import command_name, console, fail, flows_ready
 from medialake.progress_bars import ProgressBars
 from medialake.runtime import prepare_environment
 from medialake.settings import SettingsError

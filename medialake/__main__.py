@@ -1,5 +1,0 @@
-"""``python -m medialake``: the same as the ``medialake`` command."""
-
-from medialake.cli import main
-
-main()
