@@ -21,6 +21,7 @@ from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
+from tasks.unchanged import CURSOR_KEY
 from warehouse import library, runs
 from warehouse.db import WarehouseBusy
 from warehouse.upsert import frame_from_flat_records
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from connectors.media_servers.records import LibraryBatch
-
-CURSOR_KEY = "incremental_cursor"
 
 
 @dataclass(slots=True)
