@@ -9,6 +9,8 @@ run, one after the other:
   "ephemeral"``, ``[sync] quick_unchanged = false``: every command before issue 14);
 - the flow with the reused background server (``quick_unchanged = false``: what the
   first part of issue 14 landed);
+- a scheduled run's CPU: the flow in a process of its own, as Prefect's process worker
+  runs it, with task runs and with the fast path;
 - the unchanged fast path (the default) while a Prefect server runs (as with
   ``medialake up``: the run is also recorded in the Prefect UI over its REST API);
 - the unchanged fast path with no Prefect server running at all;
@@ -41,12 +43,24 @@ import psutil
 
 from bench.build_library import DEFAULT_DEST, build_bench_library
 
+# What a scheduled run costs: the flow in a process of its own, as Prefect's process
+# worker starts one per flow run (the worker's own polling not counted).
+SCHEDULED = """
+from medialake.runtime import connect_prefect, prepare_environment
+prepare_environment()
+connect_prefect()
+from flows.library_sync import library_sync
+library_sync(server="bench", mode="incremental")
+"""
+
 
 def run_command(env: dict[str, str], *args: str) -> tuple[float, float]:
-    """Run ``medialake ARGS``; return (wall seconds, CPU seconds of it)."""
+    """Run ``medialake ARGS`` (``-c CODE``: that Python code); return (wall seconds,
+    CPU seconds of it)."""
     started = time.perf_counter()
+    argv = list(args) if args[0] == "-c" else ["-m", "medialake", *args]
     process = subprocess.Popen(
-        [sys.executable, "-m", "medialake", *args],
+        [sys.executable, *argv],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     _, status, usage = os.wait4(process.pid, 0)
@@ -71,12 +85,15 @@ def server_cpu(home: Path) -> tuple[psutil.Process | None, float]:
     return proc, used
 
 
-def measure(env: dict[str, str], home: Path, runs: int) -> list[tuple[float, float]]:
-    """``runs`` unchanged incremental syncs: (wall, CPU incl. the server's) each."""
+def measure(
+    env: dict[str, str], home: Path, runs: int, *command: str
+) -> list[tuple[float, float]]:
+    """``runs`` unchanged incremental syncs (``medialake sync bench``, or
+    ``command``): (wall, CPU incl. the server's) each."""
     out = []
     for _ in range(runs):
         _, before = server_cpu(home)
-        wall, cpu = run_command(env, "sync", "bench")
+        wall, cpu = run_command(env, *(command or ("sync", "bench")))
         _, after = server_cpu(home)
         out.append((wall, cpu + max(0.0, after - before)))
     return out
@@ -96,7 +113,9 @@ def fast_path_rows(env: dict[str, str], home: Path, runs: int) -> float:
     env.update(MEDIALAKE_PREFECT_SERVER="background")
     line("flow, reused server: the first", measure(env, home, 1))
     line("flow, reused server: later", measure(env, home, runs))
+    line("scheduled run, task runs", measure(env, home, runs, "-c", SCHEDULED))
     env["MEDIALAKE_SYNC_QUICK_UNCHANGED"] = "true"
+    line("scheduled run, fast path", measure(env, home, runs, "-c", SCHEDULED))
     wall, _ = line("fast path, a server running", measure(env, home, runs))
     proc, _ = server_cpu(home)
     run_command(env, "server", "stop")

@@ -51,7 +51,7 @@ def beets_update(library: Path, scratch: Path, runs: int) -> float:
         encoding="utf-8",
     )
     env = {**os.environ, "BEETSDIR": str(home)}
-    beet = [str(python), "-m", "beets"]
+    beet = [str(python.parent / "beet")]
     subprocess.run(
         [*beet, "import", "-A", "-q", str(library)], env=env, cwd=home, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
