@@ -5,7 +5,7 @@ the Prefect UI when a server runs."""
 from __future__ import annotations
 
 import shutil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import typer
@@ -38,6 +38,22 @@ def test_an_unchanged_sync_starts_no_prefect_server(
     assert "0 added, 0 updated" in " ".join(again.stdout.split())
     assert "Next:" in again.stdout
     assert not (home / "prefect" / "server.json").exists()
+    # with a Prefect server running, the same shortcut shows up in its UI
+    assert run_cli(home, "sync", PREFECT_API_URL=api).returncode == 0
+    [run] = [r for r in _unchanged_runs() if r.parameters.get("server") is None]
+    items = sample_library.tracks + sample_library.movies + sample_library.episodes
+    assert run.state is not None
+    assert run.state.is_completed()
+    assert f"local: {items} items unchanged" in str(run.state.message)
+
+
+def _unchanged_runs() -> list[Any]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    only = FlowRunFilter(tags=FlowRunFilterTags(all_=["unchanged"]))
+    with get_client(sync_client=True) as client:
+        return list(client.read_flow_runs(flow_run_filter=only))
 
 
 @pytest.mark.usefixtures("prefect_harness", "bare_home")
