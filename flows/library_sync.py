@@ -20,10 +20,11 @@ from connectors.media_servers.base import SyncMode
 from flows.errors import FlowError
 from medialake.runtime import settings
 from tasks import library_sync as t
-from tasks.context import engine
+from tasks.context import engine, flow_run_id, logger
 from tasks.notify import notify_sync, on_flow_failure
 from tasks.report import publish
 from tasks.server_extras import sync_extras
+from tasks.unchanged import SUMMARY_COLUMNS, record_if_unchanged
 
 
 @flow(
@@ -57,9 +58,6 @@ def library_sync(
     return summaries
 
 
-SUMMARY_COLUMNS = ("server", "status", "seen", "added", "updated", "removed", "failed")
-
-
 def _report(mode: str, summaries: list[dict[str, Any]], failures: list[str]) -> None:
     """The run's story for the Prefect UI: a row per server, failures and suspects
     with their reasons."""
@@ -80,8 +78,13 @@ class SyncFailed(FlowError):
 
 def sync_server(server: str, mode: SyncMode) -> dict[str, Any]:
     """One server's run, holding the server's sync lock: open, plan, read batches
-    concurrently, finish; then plays and playlists where the server has them. A run
+    concurrently, finish; then plays and playlists where the server has them. An
+    incremental run that finds nothing to read is recorded without task runs; a run
     the warehouse refuses is spooled and recorded later (``t.recorded``)."""
+    quick = record_if_unchanged(server, mode, flow_run_id())
+    if quick is not None:
+        logger().info("%s: %d items listed, all unchanged", server, quick["seen"])
+        return quick
     run_id = uuid.uuid4().hex
     with t.recorded(server, mode, run_id), t.server_lock(server, mode):
         return _sync_locked(server, mode, run_id)

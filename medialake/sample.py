@@ -2,8 +2,9 @@
 
 ``generate_sample(dest)`` writes ~200 tagged audio tracks (mp3, flac, ogg
 vorbis, opus, m4a) under ``dest/Music`` and a few short H.264/AAC movies and
-TV episodes under ``dest/Video``.  Only a handful of clips are encoded with
-ffmpeg (bit-exact); every track is a template copy with its own mutagen tags.
+TV episodes under ``dest/Video`` (one movie of 60 s in 1080p).  Only a handful of
+clips are encoded with ffmpeg (bit-exact); every track is a template copy with its
+own mutagen tags.
 Running it again over the same ``dest`` rewrites nothing that is unchanged.
 
 Music layout: ``Music/<Album Artist>/<Album (Year)>/[<disc>-]<NN> <Title>.<ext>``
@@ -108,6 +109,8 @@ class SampleVideo:
     season: int | None = None
     episode: int | None = None
     seconds: int = 2
+    height: int = 180  # 16:9; 1080: the clip that shows a real ladder and seeking
+    loop_s: int = 0  # >0: encode this many seconds, then repeat them (stream copy)
 
 
 @dataclass(frozen=True)
@@ -215,9 +218,22 @@ def _episode(show: str, season: int, episode: int, name: str, ext: str) -> Sampl
     return SampleVideo(path, "episode", show, season=season, episode=episode)
 
 
+# One 60 s 1080p movie, so the demo shows a real ladder (1080/720/360), seeking and a
+# watch session. 2 s are encoded (one keyframe each 2 s) and repeated by stream copy:
+# seconds of encoding instead of a minute.
+HD_MOVIE = SampleVideo(
+    "Video/Movies/One Long Minute (2024)/One Long Minute (2024).mp4",
+    "movie",
+    "One Long Minute",
+    year=2024,
+    seconds=60,
+    height=1080,
+    loop_s=2,
+)
 SAMPLE_VIDEOS: tuple[SampleVideo, ...] = (
     *(_movie(*movie) for movie in _MOVIES),
     *(_episode(*episode) for episode in _EPISODES),
+    HD_MOVIE,  # last: the other files' bytes stay as they were
 )
 
 
@@ -285,21 +301,37 @@ def sample_tracks() -> list[SampleTrack]:
 
 def _video_args(video: SampleVideo, index: int, out: Path) -> list[str]:
     """Return ffmpeg arguments for a bit-exact H.264/AAC test clip."""
-    sec = video.seconds
-    picture = f"testsrc2=size=320x180:rate=24:duration={sec}"
+    sec = video.loop_s or video.seconds
+    size = f"{video.height * 16 // 9}x{video.height}"
+    picture = f"testsrc2=size={size}:rate=24:duration={sec}"
     tone = f"sine=frequency={300 + 50 * index}:duration={sec}"
     return [
         *("-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", tone),
         *_VIDEO_CODECS,
+        *(("-g", "48") if video.loop_s else ()),
         *BITEXACT_AUDIO,
         *("-flags:v", "+bitexact", "-shortest", str(out)),
+    ]
+
+
+def _loop_args(video: SampleVideo, part: Path, out: Path) -> list[str]:
+    """Return ffmpeg arguments repeating ``part`` up to the video's length."""
+    repeats = -(-video.seconds // video.loop_s) - 1
+    return [
+        *("-stream_loop", str(repeats), "-i", str(part), "-c", "copy"),
+        *("-t", str(video.seconds), *BITEXACT_AUDIO, str(out)),
     ]
 
 
 def _encode_video(video: SampleVideo, index: int, cache: Path) -> tuple[bytes, float]:
     """Encode one video into ``cache``; return its bytes and ffprobe duration."""
     out = cache / f"video-{index}{Path(video.path).suffix}"
-    run_ffmpeg(_video_args(video, index, out))
+    if video.loop_s:
+        part = out.with_name(f"part-{out.name}")
+        run_ffmpeg(_video_args(video, index, part))
+        run_ffmpeg(_loop_args(video, part, out))
+    else:
+        run_ffmpeg(_video_args(video, index, out))
     probe = subprocess.run(
         [*_FFPROBE_DURATION, str(out)], capture_output=True, text=True, check=True
     )

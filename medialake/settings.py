@@ -65,6 +65,9 @@ class SyncSettings(_Section):
     removal_threshold: float = Field(default=0.5, ge=0, le=1)
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     read_workers: int = Field(default=2, ge=1, le=64)
+    # An incremental run that finds nothing to read is recorded without Prefect's task
+    # runs (and, from the CLI, without a Prefect server); false: always run the flow.
+    quick_unchanged: bool = True
 
 
 class PrefectSettings(_Section):

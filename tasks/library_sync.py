@@ -22,6 +22,7 @@ from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
 from tasks.errors import TaskError
+from tasks.unchanged import CURSOR_KEY
 from warehouse import library, runs, spool
 from warehouse.current import build
 from warehouse.db import WarehouseBusy, WarehouseError
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from connectors.media_servers.records import LibraryBatch
-
-CURSOR_KEY = "incremental_cursor"
 
 
 @dataclass(slots=True)

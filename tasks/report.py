@@ -40,6 +40,19 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> st
     return "\n".join(lines)
 
 
+def summary_markdown(
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    notes: Sequence[str] = (),
+) -> str:
+    """The artifact's markdown: a heading, the table, then the notes."""
+    return "\n\n".join(
+        [f"## {md_escape(title)}", markdown_table(rows, columns)]
+        + [md_escape(note) for note in notes]
+    )
+
+
 def publish(
     key: str,
     title: str,
@@ -49,10 +62,7 @@ def publish(
 ) -> str | None:
     """Log one line per row and publish the markdown artifact ``key``; return the
     markdown (None when it could not be published)."""
-    markdown = "\n\n".join(
-        [f"## {md_escape(title)}", markdown_table(rows, columns)]
-        + [md_escape(note) for note in notes]
-    )
+    markdown = summary_markdown(title, rows, columns, notes)
     try:
         from prefect.artifacts import create_markdown_artifact
         from prefect.logging import get_run_logger

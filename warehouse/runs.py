@@ -27,13 +27,14 @@ def start_run(
     server_id: str,
     mode: str,
     flow_run_id: str | None = None,
+    started_at: datetime | None = None,
 ) -> None:
-    """Insert the run's row in state ``running``."""
+    """Insert the run's row in state ``running`` (started now, or at ``started_at``)."""
     con.execute(
         "INSERT INTO sync_runs"
         " (run_id, server_id, mode, status, flow_run_id, started_at)"
         " VALUES (?, ?, ?, 'running', ?, ?)",
-        [run_id, server_id, mode, flow_run_id, datetime.now(UTC)],
+        [run_id, server_id, mode, flow_run_id, started_at or datetime.now(UTC)],
     )
 
 

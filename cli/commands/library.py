@@ -82,20 +82,20 @@ def sync(
         names = [engine().get(server).name] if server else engine().names
     except (SettingsError, KeyError) as exc:
         raise fail(str(exc).strip("'\"")) from None
-    flows_ready()
-    from flows.library_sync import SyncFailed, library_sync
-
     started = time.monotonic()
+    todo = names if mode is not Mode.incremental else _record_unchanged(server, names)
     failed = None
-    bars = ProgressBars(
-        console,
-        describe=lambda label: f"sync {label}",
-    )
-    with bars:
-        try:
-            library_sync(server=server, mode=mode.value)
-        except SyncFailed as exc:
-            failed = str(exc)
+    if todo:
+        flows_ready()
+        from flows.library_sync import SyncFailed, library_sync
+
+        bars = ProgressBars(console, describe=lambda label: f"sync {label}")
+        with bars:
+            try:
+                for one in [server] if todo == names else todo:
+                    library_sync(server=one, mode=mode.value)
+            except SyncFailed as exc:
+                failed = str(exc)
     if failed:  # the error first, then what the runs recorded; no hints
         what = advice(failed) or "the run's details are in the Prefect UI"
         exit_ = fail(f"sync failed: {failed}; {what}", 1)
@@ -104,6 +104,36 @@ def sync(
     print_summary(console, _library_state(names), seconds, hints=hints)
     if failed:
         raise exit_
+
+
+def _record_unchanged(server: str | None, names: list[str]) -> list[str]:
+    """Record, without Prefect's client, the incremental run of each server that has
+    nothing to read (also in the Prefect UI when a server runs); return the others,
+    which need the flow."""
+    from connectors.media_servers.base import SyncMode
+    from medialake.prefect_record import record_completed_run
+    from medialake.runtime import settings
+    from tasks.report import summary_markdown
+    from tasks.unchanged import SUMMARY_COLUMNS, record_if_unchanged
+
+    todo, done = [], []
+    for name in names:
+        summary = record_if_unchanged(name, SyncMode.INCREMENTAL)
+        if summary is None:
+            todo.append(name)
+        else:
+            done.append(summary)
+    if done:
+        title = "library sync (incremental): nothing changed"
+        markdown = summary_markdown(title, done, SUMMARY_COLUMNS)
+        parameters = {"server": server, "mode": Mode.incremental.value}
+        said = ", ".join(
+            f"{s['server']}: {s['seen']} items unchanged ({s['seconds']:.2f} s)"
+            for s in done
+        )
+        artifact = ("library-sync", title, markdown)
+        record_completed_run(settings(), "library-sync", parameters, said, artifact)
+    return todo
 
 
 def _library_state(servers: list[str]) -> LibraryState:

@@ -48,6 +48,15 @@ def _load_builtins() -> None:
     _loaded = True
 
 
+def _load_kind(kind: object) -> bool:
+    """Import the built-in client of ``kind`` if there is one; whether it is known."""
+    if isinstance(kind, str) and kind not in _clients and kind.isidentifier():
+        package = importlib.import_module(PACKAGE)
+        if (Path(package.__path__[0]) / kind / "client.py").exists():
+            importlib.import_module(f"{PACKAGE}.{kind}.client")
+    return kind in _clients
+
+
 def client_classes() -> dict[str, type[MediaServerClient]]:
     """Every registered client class by kind."""
     _load_builtins()
@@ -60,8 +69,10 @@ def create_client(name: str, table: dict[str, Any]) -> MediaServerClient:
     Raises:
         SettingsError: the kind is unknown or a key is invalid (the key is named).
     """
-    classes = client_classes()
     kind = table.get("kind")
+    # only the configured kind's module is imported (a command starts faster); every
+    # kind when it is unknown, to name them all
+    classes = _clients if _load_kind(kind) else client_classes()
     if kind not in classes:
         known = ", ".join(sorted(classes))
         problem = "missing" if kind is None else f"unknown kind {kind!r}"

@@ -36,7 +36,8 @@ def test_sync_prints_a_summary_with_counts_and_failures(
     out = result.stdout
     assert f"{sample_library.tracks}" in out
     assert "full succeeded" in out
-    assert f"{sample_library.tracks + 1 + 9} seen" in out
+    videos = sample_library.movies + sample_library.episodes
+    assert f"{sample_library.tracks + 1 + videos} seen" in out
     assert "not-audio.mp3" in out
     assert "Next:" in out
     assert (tmp_path / "home" / "medialake.sqlite").exists()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 
 import mutagen
@@ -15,6 +17,7 @@ from guessit import guessit
 
 from medialake.sample import (
     AUDIO_FORMATS,
+    HD_MOVIE,
     SAMPLE_VIDEOS,
     VARIOUS_ARTISTS,
     SampleSummary,
@@ -162,6 +165,24 @@ def test_video_names_parse(
     assert parsed["title"] == video.title
     for key in ("year", "season", "episode"):
         assert parsed.get(key) == getattr(video, key), key
+
+
+def test_one_movie_is_a_minute_of_1080p_that_seeks(
+    library: tuple[Path, SampleSummary],
+) -> None:
+    root, _ = library
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey",
+         "-show_entries", "stream=width,height:frame=pts_time:format=duration",
+         "-of", "json", str(root / HD_MOVIE.path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    facts = json.loads(probe.stdout)
+    assert (facts["streams"][0]["width"], facts["streams"][0]["height"]) == (1920, 1080)
+    assert float(facts["format"]["duration"]) == pytest.approx(60, abs=0.5)
+    keys = [float(f["pts_time"]) for f in facts["frames"]]
+    assert len(keys) >= 30  # a keyframe at least every 2 s: seeking lands close
+    assert max(b - a for a, b in pairwise(keys)) <= 2.1
 
 
 def test_rerun_is_noop_and_deterministic(

@@ -19,10 +19,10 @@ SAMPLE = {
     "tracks": 208,
     "albums": 17,
     "artists": 10,
-    "movies": 3,
+    "movies": 4,
     "shows": 2,
     "episodes": 6,
-    "media_files": 217,
+    "media_files": 218,
 }
 
 

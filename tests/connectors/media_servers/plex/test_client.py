@@ -33,7 +33,7 @@ def test_full_extraction_matches_what_the_server_holds(
     assert len(library.tracks) == held["track"] == 208
     assert len(library.albums) == held["album"]
     assert len(library.artists) == held["artist"]
-    assert (len(library.movies), len(library.shows), len(library.episodes)) == (3, 2, 6)
+    assert (len(library.movies), len(library.shows), len(library.episodes)) == (4, 2, 6)
     parts = {
         p.id: p for i in fake.library.items.values() for m in i.media for p in m.parts
     }
@@ -85,7 +85,7 @@ def test_flat_and_nested_parts_read_the_same(
     direct = [track.find("Part") is not None for track in raw]  # Part beside Media
     assert direct == ([True, True] if layout == "flat" else [False, True])
     assert files(flat) == files(nested)
-    assert len(files(flat)) == 217
+    assert len(files(flat)) == 218
 
 
 def files(batch: LibraryBatch) -> list[tuple[object, ...]]:
@@ -224,5 +224,5 @@ def test_unknown_section_names_are_reported(
     only_music = make_client(music_sections="music", video_sections="Movies")
     library = extract(only_music)
     assert len(library.tracks) == 208
-    assert len(library.movies) == 3
+    assert len(library.movies) == 4
     assert not library.episodes

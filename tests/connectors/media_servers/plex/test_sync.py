@@ -58,7 +58,7 @@ def test_full_sync_lands_the_library_and_a_rerun_changes_nothing(
     held = fake.library.counts()
     assert first["status"] == "succeeded"
     assert (first["added"], first["updated"], first["removed"], first["failed"]) == (
-        217,
+        218,
         0,
         0,
         0,
@@ -214,7 +214,7 @@ def test_an_empty_library_removes_nothing_and_is_suspect(
     assert result["status"] == "suspect"
     assert "lists no items" in result["reason"]
     assert count("tracks") == 208
-    assert count("media_files") == 217
+    assert count("media_files") == 218
     with warehouse().read() as con:
         status = con.execute(
             "SELECT status FROM servers WHERE server_id = 'pms'"
