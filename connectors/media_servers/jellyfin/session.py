@@ -141,7 +141,7 @@ class JellyfinSession:
         with self.http.stream(
             "GET", path, headers={"Accept": "image/*"}, follow_redirects=False
         ) as response:
-            if response.is_redirect:
+            if 300 <= response.status_code < 400:
                 raise art.refuse_redirect(self.name, response.status_code)
             return art.read_capped(self.name, response.iter_bytes(), max_bytes)
 

@@ -210,7 +210,7 @@ class SubsonicApi:
             follow_redirects=False,
             **sent,
         ) as response:
-            if response.is_redirect:
+            if 300 <= response.status_code < 400:
                 raise art.refuse_redirect(self.server, response.status_code)
             data = art.read_capped(self.server, response.iter_bytes(), max_bytes)
             kind = response.headers.get("content-type", "")
