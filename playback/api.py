@@ -19,13 +19,14 @@ import base64
 import binascii
 import json
 import logging
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from playback import auth, paths
+from playback.art import art_url
 from warehouse import api_tokens, collections
 from warehouse import progress as progress_tables
 from warehouse.accounts import AccountError, User
@@ -38,7 +39,22 @@ log = logging.getLogger("medialake.playback.api")
 MAX_LIMIT = catalog.MAX_PAGE
 
 
-class Movie(BaseModel):
+class Pictured(BaseModel):
+    """An item with an ``artwork`` URL: its picture on this service (``/art``;
+    a placeholder when it has none; add ``?size=full`` for the full image)."""
+
+    KIND: ClassVar[str]
+    server_id: str
+    native_id: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def artwork(self) -> str:
+        return art_url(self.KIND, self.server_id, self.native_id)
+
+
+class Movie(Pictured):
+    KIND = "movie"
     server_id: str
     native_id: str
     title: str
@@ -50,7 +66,8 @@ class Movie(BaseModel):
     asset_id: str | None = Field(None, description="HLS asset to play; None: none yet")
 
 
-class Track(BaseModel):
+class Track(Pictured):
+    KIND = "track"
     server_id: str
     native_id: str
     title: str
@@ -66,7 +83,8 @@ class Track(BaseModel):
     asset_id: str | None = None
 
 
-class Show(BaseModel):
+class Show(Pictured):
+    KIND = "show"
     server_id: str
     native_id: str
     title: str
@@ -138,6 +156,7 @@ class ItemDetail(BaseModel):
     identities: list[dict[str, Any]] = []
     asset_id: str | None = None
     servers: list[str] = Field([], description="every server that has this item")
+    artwork: str | None = Field(None, description="its picture (see Pictured)")
 
 
 class ProgressIn(BaseModel):
@@ -158,7 +177,8 @@ class ProgressList(BaseModel):
     items: list[Progress]
 
 
-class Album(BaseModel):
+class Album(Pictured):
+    KIND = "album"
     server_id: str
     native_id: str
     title: str
@@ -541,7 +561,8 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
             found = catalog.item(con, server_id, native_id)
         if found is None:
             raise HTTPException(404, "no such item")
-        return found
+        kind = str(found["item"]["item_kind"])
+        return {**found, "artwork": art_url(kind, server_id, native_id)}
 
     def other_user(user: User, username: str | None) -> str:
         """The user id whose progress is asked for: one's own, or (admins) anyone's."""

@@ -15,6 +15,9 @@ Routes:
 - ``POST /renew/{asset}?t=TOKEN``: a fresh token while the current one is valid, never
   past the viewing's limit; once it has expired, a signed-in member still gets one
   (a new viewing), anyone else is told to open the title again.
+- ``GET /art/{kind}/{server}/{native_id}``: an item's picture for a signed-in member
+  (session cookie or API token), or a placeholder (:mod:`playback.art`); the player
+  shows it as the video's poster.
 - ``/api/...``: the library API and playback progress (:mod:`playback.api`), with its
   OpenAPI document at ``/api/openapi.json``; a signed-in member only.
 
@@ -48,6 +51,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 
 from playback import auth, paths, player, tokens
+from playback.art import ArtRoute
 from playback.progress import ProgressBook
 from warehouse.db import WarehouseError
 
@@ -109,6 +113,7 @@ class PlaybackApp:
             if config.accounts is not None
             else None
         )
+        self.art = ArtRoute(config.accounts) if config.accounts is not None else None
 
     def _checked(self, asset_id: str, token: str | None) -> tokens.Token | Response:
         """The valid token, or the 403 that says why not."""
@@ -262,9 +267,11 @@ class PlaybackApp:
         )
         title = self.config.title_of(asset_id) if self.config.title_of else None
         nonce = secrets.token_urlsafe(16)
-        resume = None
+        resume = poster = None
         if user is not None and self.book is not None:
             resume = await run_in_threadpool(self._resume_at, user.user_id, asset_id)
+        if user is not None and self.art is not None:
+            poster = await run_in_threadpool(self.art.poster, asset_id)
         page = player.player_page(
             asset_id,
             title or "medialake",
@@ -273,6 +280,7 @@ class PlaybackApp:
             nonce,
             resume_s=resume,
             track=user is not None and self.book is not None,
+            poster=poster,
         )
         return HTMLResponse(
             page,
@@ -458,6 +466,11 @@ def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -
         if accounts is not None
         else []
     )
+    art = (
+        [Route("/art/{kind}/{server_id}/{native_id:path}", handlers.art.handle)]
+        if handlers.art is not None
+        else []
+    )
     routes: list[BaseRoute] = [
         Route("/", handlers.index, methods=["GET"]),
         *sign_in,
@@ -466,6 +479,7 @@ def create_app(config: PlaybackConfig, extra_routes: Sequence[BaseRoute] = ()) -
         Route("/watch/{asset_id}/hls.min.js", handlers.hls_js_file, methods=["GET"]),
         Route("/hls/{rest:path}", handlers.hls, methods=["GET", "OPTIONS"]),
         Route("/renew/{asset_id}", handlers.renew, methods=["POST"]),
+        *art,
         *extra_routes,
         *api,  # last: /api/sessions and the like of extra_routes come first
     ]

@@ -82,9 +82,11 @@ def player_page(
     *,
     resume_s: float | None = None,
     track: bool = False,
+    poster: str | None = None,
 ) -> str:
     """The HTML of the player page for one asset; ``resume_s`` offers to resume there,
-    ``track`` reports progress to ``/api/progress/{asset}`` (signed-in members)."""
+    ``track`` reports progress to ``/api/progress/{asset}`` (signed-in members),
+    ``poster`` is the ``/art`` URL of its picture."""
     config = json.dumps(
         {
             "asset": asset_id,
@@ -100,6 +102,7 @@ def player_page(
         .replace("@NONCE@", nonce)
         .replace("@HLSJS@", f"/watch/{asset_id}/hls.min.js?t={token}")
         .replace("@CONFIG@", config)
+        .replace("@POSTER@", f' poster="{html.escape(poster)}"' if poster else "")
     )
 
 
@@ -119,7 +122,7 @@ video{width:100%;background:#000;aspect-ratio:16/9}
 </style></head>
 <body><main>
 <h1>@TITLE@</h1>
-<video id="video" controls playsinline></video>
+<video id="video" controls playsinline@POSTER@></video>
 <div class="bar">
  <label>Quality <select id="quality"><option value="-1">Auto</option></select></label>
  <label>Subtitles

@@ -2,10 +2,12 @@
 ``item_artwork`` (migration 019), and the thumbnails of one page of the Library.
 
 Movies have their own picture, episodes their show's and tracks their album's. A
-picture comes from the image enrichment downloaded for the item's accepted identity
+picture comes from the item's own media server (``tasks.artwork`` asks it), else from
+the image enrichment downloaded for the item's accepted identity
 (a TMDb poster, a Cover Art Archive front cover), else from art embedded in the item's
 file (for an album: in one of its tracks' files). An item is planned again only when
-what its row was made from (``basis``) changes.
+what its row was made from (``basis``) changes. :func:`picture_of` finds the picture
+that ``/art`` serves.
 """
 
 from __future__ import annotations
@@ -156,3 +158,51 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT source, count(*) FROM item_artwork GROUP BY source"
     ).fetchall()
     return {str(source): int(n) for source, n in rows}
+
+
+_ART_KEY = {  # where an item's picture is kept: its own, its album's, its show's
+    "movie": ("movie", "$n"),
+    "show": ("show", "$n"),
+    "album": ("album", "$n"),
+    "track": (
+        "album",
+        "(SELECT album_native_id FROM tracks WHERE server_id = $s AND native_id = $n)",
+    ),
+    "episode": (
+        "show",
+        "(SELECT show_native_id FROM episodes WHERE server_id = $s AND native_id = $n)",
+    ),
+}
+ASSET_KINDS = {"movies": "movie", "episodes": "episode", "tracks": "track"}
+
+
+def picture_of(
+    con: duckdb.DuckDBPyConnection, kind: str, server_id: str, native_id: str
+) -> dict[str, Any] | None:
+    """``digest``, ``image_path`` and ``thumb_path`` of an item's picture (a track
+    shows its album's, an episode its show's), or None when it has none."""
+    if kind not in _ART_KEY:
+        return None
+    entity, native = _ART_KEY[kind]
+    found = records(
+        con,
+        "SELECT digest, image_path, thumb_path FROM item_artwork WHERE entity = $e"
+        f" AND server_id = $s AND native_id = {native} AND digest IS NOT NULL",
+        {"e": entity, "s": server_id, "n": native_id},
+    )
+    return found[0] if found else None
+
+
+def item_of_asset(
+    con: duckdb.DuckDBPyConnection, asset_id: str
+) -> tuple[str, str, str] | None:
+    """(kind, server_id, native_id) of the item an HLS asset plays, or None."""
+    row = con.execute(
+        "SELECT item_table, server_id, item_native_id FROM hls_assets"
+        " WHERE asset_id = ? AND item_native_id IS NOT NULL"
+        " ORDER BY status = 'current' DESC, created_at DESC LIMIT 1",
+        [asset_id],
+    ).fetchone()
+    if row is None or row[0] not in ASSET_KINDS:
+        return None
+    return ASSET_KINDS[row[0]], str(row[1]), str(row[2])

@@ -215,6 +215,19 @@ class MediaServerClient(ABC):
         """Write an artist biography."""
         return self.unsupported("set_artist_biography")
 
+    # -- artwork (optional) -------------------------------------------------------
+    def artwork(
+        self, entity: str, native_id: str, max_bytes: int
+    ) -> bytes | Unsupported:
+        """The server's own picture of a movie, show or album (its poster or cover),
+        fetched from the server's origin only (:mod:`.art`), at most ``max_bytes``.
+
+        Raises:
+            NotFound: the item has no picture on the server.
+            RequestRejected: the picture is elsewhere, redirected or too large.
+        """
+        return self.unsupported("artwork")
+
 
 OPTIONAL_OPERATIONS = (
     "trigger_library_scan",
@@ -229,4 +242,5 @@ OPTIONAL_OPERATIONS = (
     "set_artist_poster",
     "set_album_poster",
     "set_artist_biography",
+    "artwork",
 )

@@ -288,6 +288,7 @@ def test_shows_list_and_a_show_has_its_seasons_in_order(
             "year": 1990,
             "seasons": 2,
             "episodes": 3,
+            "artwork": f"/art/show/{SERVER}/s1",
         }
     ]
     status, show = call(library, f"/api/library/shows/{SERVER}/s1", mel)

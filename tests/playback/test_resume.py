@@ -1,5 +1,6 @@
-"""Resume in a real headless Chromium: a member plays, closes the tab, comes back and is
-offered to resume where they stopped; another member's progress is separate."""
+"""Resume in a real headless Chromium: a member opens a movie's page and sees its
+poster, plays, closes the tab, comes back and is offered to resume where they
+stopped; another member's progress is separate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from tests import lake
 from tests.playback import test_player
 from tests.playback.conftest import PASSWORD, Served
+from tests.playback.test_art import SERVER, give_pictures, take_pictures
 from tests.playback.test_player import until
 from warehouse import accounts
 from warehouse.db import Warehouse
@@ -37,9 +39,21 @@ def test_closing_the_tab_and_coming_back_offers_to_resume(
 ) -> None:
     browser = _browser
     watch = f"{served.base}/watch/{served.ladder}"
-    rita = signed_in(browser, served, "rita")
-    page = rita.new_page()
-    page.goto(watch)
+    stored = give_pictures(served)  # the ladder plays a movie that has a poster
+    try:
+        rita = signed_in(browser, served, "rita")
+        page = rita.new_page()
+        page.goto(watch)
+        poster = page.get_attribute("#video", "poster") or ""
+        width = page.evaluate(
+            "new Promise(r => { const i = new Image(); i.onload = () =>"
+            " r(i.naturalWidth); i.onerror = () => r(0); i.src = player.video.poster })"
+        )
+    finally:
+        take_pictures(served)
+    digest = stored["movie"].digest
+    assert poster == f"/art/movie/{SERVER}/m1?size=full&v={digest[:16]}"
+    assert width == 200  # the poster itself, served through /art to the member
     assert page.locator("#resume").is_hidden()
     page.evaluate("player.video.play()")
     until(page, "player.video.currentTime > 3")

@@ -9,8 +9,10 @@ metadata writeback need an administrator (an API key is one).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from connectors.errors import ConnectorError
+from connectors.media_servers import art
 from connectors.media_servers.base import (
     Known,
     MediaServerClient,
@@ -235,6 +237,16 @@ class JellyfinClient(MediaServerClient):
 
     def set_album_poster(self, album_id: str, image: bytes) -> bool | Unsupported:
         return extras.upload_primary_image(self.session, album_id, image)
+
+    # -- artwork --------------------------------------------------------------------
+    def artwork(
+        self, entity: str, native_id: str, max_bytes: int
+    ) -> bytes | Unsupported:
+        """The item's ``Primary`` image (``/Items/{id}/Images/Primary``)."""
+        if entity not in art.ENTITIES:
+            return self.unsupported("artwork", f"no picture of its own for a {entity}")
+        path = f"/Items/{quote(native_id, safe='')}/Images/Primary"
+        return self.session.image(path, max_bytes)
 
 
 def _names(dto: dict[str, Any]) -> list[str]:

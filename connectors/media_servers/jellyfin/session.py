@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import AuthError, RequestRejected
 from connectors.http import HttpClient
+from connectors.media_servers import art
 from medialake.log import register_secret
 
 if TYPE_CHECKING:
@@ -131,6 +132,18 @@ class JellyfinSession:
         if self._token is None:
             self.login()
         return self.http.request(method, path, **kwargs)
+
+    def image(self, path: str, max_bytes: int) -> bytes:
+        """A picture on this server (no redirect followed), at most ``max_bytes``;
+        not retried here (the artwork flow falls back to another source)."""
+        if self._token is None:
+            self.login()
+        with self.http.stream(
+            "GET", path, headers={"Accept": "image/*"}, follow_redirects=False
+        ) as response:
+            if 300 <= response.status_code < 400:
+                raise art.refuse_redirect(self.name, response.status_code)
+            return art.read_capped(self.name, response.iter_bytes(), max_bytes)
 
     def get_json(self, path: str, params: Params | None = None) -> Any:
         """``GET`` a JSON document."""

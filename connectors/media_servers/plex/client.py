@@ -10,10 +10,16 @@ plexapi's objects. What Plex can do is implemented; nothing here answers "unsupp
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from connectors.errors import ConnectorError
-from connectors.media_servers.base import Known, MediaServerClient, SyncMode
+from connectors.errors import ConnectorError, NotFound
+from connectors.media_servers import art
+from connectors.media_servers.base import (
+    Known,
+    MediaServerClient,
+    SyncMode,
+    Unsupported,
+)
 from connectors.media_servers.plex import activity, playlists
 from connectors.media_servers.plex.config import PlexConfig
 from connectors.media_servers.plex.extract import (
@@ -192,3 +198,19 @@ class PlexClient(MediaServerClient):
 
     def set_artist_biography(self, artist_id: str, text: str) -> bool:
         return activity.set_summary(self.conn, artist_id, text)
+
+    # -- artwork ------------------------------------------------------------------
+    def artwork(
+        self, entity: str, native_id: str, max_bytes: int
+    ) -> bytes | Unsupported:
+        """The item's ``thumb`` (its poster or cover), read from its metadata and
+        fetched from this server only."""
+        if entity not in art.ENTITIES:
+            return self.unsupported("artwork", f"no picture of its own for a {entity}")
+        root = self.conn.query(f"/library/metadata/{quote(native_id, safe='')}")
+        item = next(iter(root), None) if root is not None else None
+        ref = item.get("thumb") if item is not None else None
+        if not ref:
+            raise NotFound(self.name, f"{entity} {native_id} has no picture")
+        url = art.same_origin_url(self.name, self.config.url, ref)
+        return self.conn.fetch_bytes(url, max_bytes)

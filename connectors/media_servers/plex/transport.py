@@ -19,6 +19,7 @@ import re
 import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import ParseError
 
 import requests
@@ -28,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from connectors.errors import AuthError, NotFound, RequestRejected, TransientError
+from connectors.media_servers import art
 from medialake.log import redact
 
 if TYPE_CHECKING:
@@ -146,6 +148,43 @@ class PlexConnection:
             return server.query(
                 path, method=send, headers=headers, params=dict(params or {}), **kwargs
             )
+
+    def fetch_bytes(self, url: str, max_bytes: int) -> bytes:
+        """A picture at ``url`` (on the server's origin: see :mod:`..art`), with the
+        token in a header, no redirect followed, at most ``max_bytes``."""
+        where = f"GET {urlsplit(url).path}"
+        headers = {
+            "X-Plex-Token": self.config.token.get_secret_value(),
+            "Accept": "image/*",
+        }
+        with self.errors("GET", urlsplit(url).path):
+            response = self._session.get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=self.config.timeout,
+            )
+        with response:
+            status = response.status_code
+            if 300 <= status < 400:
+                raise art.refuse_redirect(self.name, status)
+            if status >= 400:
+                raise self._status_error(status, where)
+            with self.errors("GET", urlsplit(url).path):
+                return art.read_capped(
+                    self.name, response.iter_content(64 * 1024), max_bytes
+                )
+
+    def _status_error(self, status: int, where: str) -> Exception:
+        if status in (401, 403):
+            return AuthError(self.name, self.credential, f"HTTP {status} on {where}")
+        if status == 404:
+            return NotFound(self.name, f"nothing at {where}")
+        if status in RETRY_STATUS or status >= 500:
+            text = f"HTTP {status} on {where} (gave up after {self.attempts} attempts)"
+            return TransientError(self.name, text)
+        return RequestRejected(self.name, f"HTTP {status} on {where}")
 
     @contextmanager
     def errors(self, method: str, path: str) -> Iterator[None]:

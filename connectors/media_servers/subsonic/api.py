@@ -41,6 +41,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.http import HttpClient
+from connectors.media_servers import art
 from medialake.log import redact, register_secret
 
 if TYPE_CHECKING:
@@ -196,6 +197,28 @@ class SubsonicApi:
             raise failure(self.server, method, error)
         return body
 
+    def binary(self, method: str, params: Params, max_bytes: int) -> bytes:
+        """Call a method that answers with bytes (``getCoverArt``): at most
+        ``max_bytes``, no redirect followed; a JSON answer is the server's error."""
+        info = self.info
+        query = {**params, **self._credentials(info.auth)}
+        query.update(v=info.version, c=CLIENT_ID, f="json")
+        sent: Params = {"data": query} if info.form_post else {"params": query}
+        with self.http.stream(
+            "POST" if info.form_post else "GET",
+            f"{method}.view",
+            follow_redirects=False,
+            **sent,
+        ) as response:
+            if 300 <= response.status_code < 400:
+                raise art.refuse_redirect(self.server, response.status_code)
+            data = art.read_capped(self.server, response.iter_bytes(), max_bytes)
+            kind = response.headers.get("content-type", "")
+        if "json" in kind or "xml" in kind:
+            body = self._body(method, _Answer(data))
+            raise failure(self.server, method, _error_of(body) or {"code": None})
+        return data
+
     def ping(self) -> ServerInfo:
         """Check the connection and credentials (negotiating first if needed)."""
         negotiated = self._info is not None
@@ -291,7 +314,7 @@ class SubsonicApi:
             return {"u": self._username, "t": digest.hexdigest(), "s": salt}
         return {"u": self._username, "p": f"enc:{self._hex}"}
 
-    def _body(self, method: str, response: httpx.Response) -> dict[str, Any]:
+    def _body(self, method: str, response: httpx.Response | _Answer) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:
@@ -304,3 +327,15 @@ class SubsonicApi:
                 f"(is servers.{self.server}.url a Subsonic server?)",
             )
         return body
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A body already read, parsed like a response's (:meth:`SubsonicApi._body`)."""
+
+    content: bytes
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)

@@ -44,6 +44,7 @@ from connectors.media_servers.subsonic.listing import (
     select_incremental,
 )
 from connectors.media_servers.subsonic.mapping import (
+    ALBUM_PREFIX,
     album_record,
     artist_from_index,
     as_list,
@@ -321,6 +322,20 @@ class SubsonicClient(MediaServerClient):
     def set_artist_biography(self, artist_id: str, text: str) -> bool | Unsupported:
         reason = NO_WRITEBACK.format(what="biographies")
         return self.unsupported("set_artist_biography", reason)
+
+    # -- artwork --------------------------------------------------------------------
+    def artwork(
+        self, entity: str, native_id: str, max_bytes: int
+    ) -> bytes | Unsupported:
+        """An album's cover: the ``coverArt`` id of ``getAlbum``, then
+        ``getCoverArt`` (the only pictures the API has are music's)."""
+        if entity != "album" or not native_id.startswith(ALBUM_PREFIX):
+            return self.unsupported("artwork", f"no pictures of a {entity}")
+        body = self.api.call("getAlbum", {"id": native_id.removeprefix(ALBUM_PREFIX)})
+        cover = (body.get("album") or {}).get("coverArt")
+        if not cover:
+            raise NotFound(self.name, f"album {native_id} has no cover art")
+        return self.api.binary("getCoverArt", {"id": str(cover)}, max_bytes)
 
 
 def _fold(text: str | None) -> str:

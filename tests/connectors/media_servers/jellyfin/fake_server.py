@@ -279,6 +279,8 @@ class FakeJellyfin:
             entry.items = len(doc["Items"])
         if doc is None:
             return Response(status_code=status)
+        if isinstance(doc, bytes):  # a picture
+            return Response(doc, status_code=status, media_type="image/jpeg")
         return Response(
             json.dumps(doc),
             status_code=status,
@@ -350,6 +352,8 @@ class FakeJellyfin:
                 if m == "GET"
                 else h.update_item(v["itemId"], doc or {})
             )
+        if t == "/Items/{itemId}/Images/{imageType}" and m == "GET":
+            return h.get_image(v["itemId"], v["imageType"])
         if t == "/Items/{itemId}/Images/{imageType}":
             return h.set_image(v["itemId"], v["imageType"], body)
         if t == "/Library/Refresh":

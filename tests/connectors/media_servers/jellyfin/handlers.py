@@ -212,6 +212,20 @@ class Handlers:
         self.library.version += 1
         return 204, None
 
+    def get_image(self, item_id: str, image_type: str) -> Answer:
+        """An item's image: the one set, else (``Primary``) a small JPEG."""
+        item = self._find(item_id)
+        if item is None:
+            return 404, _problem(404, "Item not found.")
+        found = item.images.get(image_type)
+        if found is None and image_type == "Primary":
+            from tests.connectors.metadata.pictures import jpeg
+
+            found = jpeg(60, 90, "maroon")
+        if found is None:
+            return 404, _problem(404, "Item not found.")
+        return 200, found
+
     def _find(self, item_id: str) -> Item | None:
         key = item_id.replace("-", "").lower()
         return self.library.items.get(key) or self.library.artists.get(key)

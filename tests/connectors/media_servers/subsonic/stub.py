@@ -38,7 +38,7 @@ RESPONSES = (
     / "responses"
 )
 
-App = Callable[[str, dict[str, list[str]]], dict[str, Any]]
+App = Callable[[str, dict[str, list[str]]], dict[str, Any] | bytes]
 
 
 @dataclass(slots=True)
@@ -109,7 +109,10 @@ class Stub:
         if self.app:
             method = seen.path.rsplit("/", 1)[-1].removesuffix(".view")
             params = {**seen.query, **seen.form}
-            payload = {"subsonic-response": self.app(method, params)}
+            found = self.app(method, params)
+            if isinstance(found, bytes):  # a picture (getCoverArt)
+                return 200, found, "image/jpeg"
+            payload = {"subsonic-response": found}
             return 200, json.dumps(payload).encode(), "application/json"
         return 404, b"", "text/plain"
 
@@ -195,13 +198,17 @@ class OpenSubsonicFake:
     def songs_of(self, album_id: str) -> list[dict[str, Any]]:
         return [s for s in self.songs if s["albumId"] == album_id]
 
-    def __call__(self, method: str, params: dict[str, list[str]]) -> dict[str, Any]:
+    def __call__(
+        self, method: str, params: dict[str, list[str]]
+    ) -> dict[str, Any] | bytes:
         one = {k: v[0] for k, v in params.items() if v}
         base: dict[str, Any] = {"status": "ok", "version": "1.16.1"}
         base.update(type="navidrome", serverVersion="0.53.3", openSubsonic=True)
         if not self._authorized(one):
             error = {"code": 40, "message": "Wrong username or password"}
             return {**base, "status": "failed", "error": error}
+        if method == "getCoverArt":
+            return self._cover(one, base)
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return {**base, "status": "failed", "error": {"code": 0, "message": "nope"}}
@@ -252,4 +259,22 @@ class OpenSubsonicFake:
         album = next((a for a in self.albums if a["id"] == one.get("id")), None)
         if album is None:
             return {"status": "failed", "error": {"code": 70, "message": "not found"}}
-        return {"album": {**album, "song": self.songs_of(album["id"])}}
+        return {
+            "album": {
+                **album,
+                "coverArt": f"al-{album['id']}",  # as Navidrome names covers
+                "song": self.songs_of(album["id"]),
+            }
+        }
+
+    def _cover(
+        self, one: dict[str, str], base: dict[str, Any]
+    ) -> dict[str, Any] | bytes:
+        """``getCoverArt``: a small JPEG per album, or error 70."""
+        known = {f"al-{a['id']}" for a in self.albums}
+        if one.get("id") not in known:
+            error = {"code": 70, "message": "Artwork not found"}
+            return {**base, "status": "failed", "error": error}
+        from tests.connectors.metadata.pictures import jpeg
+
+        return jpeg(60, 60, "olive")

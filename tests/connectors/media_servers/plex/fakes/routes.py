@@ -57,7 +57,7 @@ class Request:
         return next((v for k, v in reversed(self.params) if k == name), default)
 
 
-Answer = tuple[int, ET.Element | None]
+Answer = tuple[int, ET.Element | bytes | None]
 
 
 def paged(
@@ -315,3 +315,15 @@ def posters(fake: FakePlex, req: Request, ids: str) -> Answer:
     now = fake.library.now()
     fake.library.touch(item.key, thumb=f"/library/metadata/{item.key}/thumb/{now}")
     return 200, None
+
+
+def thumb(fake: FakePlex, req: Request, key: str) -> Answer:
+    """An item's poster or cover (JPEG): the one uploaded, else a small one of its
+    own colour."""
+    [item] = _items(fake, key)[:1]
+    found = fake.library.posters.get(item.key)
+    if found is None:
+        from tests.connectors.metadata.pictures import jpeg
+
+        found = jpeg(60, 90, "navy")
+    return 200, found

@@ -44,6 +44,7 @@ ROUTES: list[tuple[str, str, Callable[..., routes.Answer]]] = [
         lambda f, r, k: routes.children(f, r, k, True),
     ),
     ("POST", r"/library/metadata/(\d+)/posters", routes.posters),
+    ("GET", r"/library/metadata/(\d+)/thumb(?:/\d+)?", routes.thumb),
     ("PUT", r"/library/metadata/(\d+)/refresh", lambda f, r, k: (200, None)),
     ("GET", r"/:/scrobble", user_routes.scrobble),
     ("GET", r"/:/unscrobble", lambda f, r: user_routes.scrobble(f, r, undo=True)),
@@ -290,15 +291,18 @@ class _Handler(BaseHTTPRequestHandler):
             status, root = fake.answer(req)
         except routes.HttpError as exc:
             return exc.status, _html(exc.status)
+        if isinstance(root, bytes):  # a picture
+            return status, root
         return status, to_bytes(root) if root is not None else b""
 
     def _send(self, status: int, payload: bytes, req: routes.Request) -> None:
         try:
             self.send_response(status)
             xml = payload.startswith(b"<?xml")
-            self.send_header(
-                "Content-Type", "text/xml;charset=utf-8" if xml else "text/html"
-            )
+            kind = "text/xml;charset=utf-8" if xml else "text/html"
+            if payload.startswith(b"\xff\xd8"):
+                kind = "image/jpeg"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("X-Plex-Protocol", "1.0")
             if req.paged and status == 200:
