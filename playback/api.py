@@ -171,6 +171,7 @@ class Progress(BaseModel):
     position_s: float
     duration_s: float | None = None
     finished: bool = False
+    source: str | None = Field(None, description="player, plex or jellyfin")
 
 
 class ProgressList(BaseModel):

@@ -60,6 +60,7 @@ class ProgressBook:
             "duration_s": duration_s,
             "finished": bool(finished),
             "recorded_at": dt.datetime.now(dt.UTC),
+            "source": "player",
         }
         with self._lock:
             self._pending[(user_id, asset_id)] = event

@@ -20,6 +20,7 @@ from connectors.media_servers.base import SyncMode
 from connectors.media_servers.records import SyncPlan
 from medialake import progress
 from medialake.runtime import settings
+from tasks import server_progress
 from tasks.context import engine, flow_run_id, logger, warehouse
 from tasks.errors import TaskError
 from tasks.unchanged import CURSOR_KEY
@@ -131,6 +132,7 @@ def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
     frames = batch_frames(server, batch)
     with warehouse().write() as con:
         counts = library.write_batch(con, frames)
+        server_progress.store(con, server, batch)
         done, total = runs.add_progress(
             con, run_id, len(batch.media_files) or _size(batch)
         )

@@ -1,13 +1,20 @@
-"""Per-user playback progress: append the player's reports in batches, read each
-user's latest state (the ``playback_progress`` view).
+"""Per-user playback progress: append the player's reports in batches, import the
+positions media servers report, read each user's latest state per item (the
+``playback_progress`` view).
 
 Progress is hot state (a report every few seconds per viewer): the playback service
 keeps the newest reports in memory (:mod:`playback.progress`) and appends them here in
 one MERGE per batch, keyed on ``event_id`` so a batch written twice adds nothing.
+
+A state belongs to the item (movie, episode, track) of the asset played, so a
+re-transcoded title keeps its resume point; a library sync adds the state Plex or
+Jellyfin reports for an item (:func:`import_states`) with an ``event_id`` derived from
+that state, so a re-sync adds nothing; the newest ``recorded_at`` wins.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -29,6 +36,13 @@ SCHEMA: dict[str, pl.DataType] = {
     "finished": pl.Boolean(),
     "recorded_at": pl.Datetime("us", "UTC"),
 }
+IMPORT_SCHEMA: dict[str, pl.DataType] = {
+    "item_native_id": pl.String(),
+    "position_s": pl.Float64(),
+    "duration_s": pl.Float64(),
+    "finished": pl.Boolean(),
+    "recorded_at": pl.Datetime("us", "UTC"),
+}
 
 
 def append_events(
@@ -42,7 +56,8 @@ def append_events(
     con.register("_progress", frame.to_arrow())
     try:
         staged = con.sql(
-            "SELECT p.*, a.server_id, a.item_native_id FROM _progress p"
+            "SELECT p.*, a.server_id, a.item_native_id, 'player' AS source"
+            " FROM _progress p"
             " LEFT JOIN hls_assets a ON a.asset_id = p.asset_id"
         ).pl()
     finally:
@@ -57,14 +72,65 @@ def append_events(
     return counts.added
 
 
+def import_states(
+    con: duckdb.DuckDBPyConnection,
+    server_id: str,
+    user_id: str,
+    source: str,
+    states: Sequence[dict[str, Any]],
+) -> int:
+    """Add the states a media server reports for a user's items (``IMPORT_SCHEMA``'s
+    fields) as events of ``user_id``; one MERGE. A state is added only when it is newer
+    than every state the user already has for the item, so a re-sync adds nothing and
+    an older server position never hides a newer local one. Returns how many were new.
+    """
+    if not states:
+        return 0
+    frame = pl.DataFrame(
+        [{k: s.get(k) for k in IMPORT_SCHEMA} for s in states], schema=IMPORT_SCHEMA
+    ).with_columns(
+        pl.lit(server_id).alias("server_id"),
+        pl.lit(user_id).alias("user_id"),
+        pl.lit(source).alias("source"),
+        pl.lit(None, pl.String()).alias("asset_id"),
+        event_id=pl.Series([_state_id(server_id, user_id, source, s) for s in states]),
+    )
+    con.register("_imported", frame.to_arrow())
+    try:
+        staged = con.sql(
+            "SELECT i.* FROM _imported i WHERE NOT EXISTS (SELECT 1"
+            " FROM playback_progress_events e WHERE e.user_id = i.user_id"
+            " AND e.server_id = i.server_id AND e.item_native_id = i.item_native_id"
+            " AND e.recorded_at >= i.recorded_at)"
+        ).pl()
+    finally:
+        con.unregister("_imported")
+    counts = merge_frame(
+        con, "playback_progress_events", staged, key=("event_id",), soft_delete=False
+    )
+    return counts.added
+
+
+def _state_id(server_id: str, user_id: str, source: str, state: dict[str, Any]) -> str:
+    """The same state of the same item always gets the same event id."""
+    parts = [server_id, user_id, source]
+    parts += [str(state.get(k)) for k in IMPORT_SCHEMA]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
 def latest(
     con: duckdb.DuckDBPyConnection, user_id: str, asset_id: str
 ) -> dict[str, Any] | None:
-    """A user's latest state of one asset (position, duration, finished), or None."""
+    """A user's latest state of one asset's item (position, duration, finished, and
+    ``source``: player, plex or jellyfin), or None."""
     rows = records(
         con,
-        "SELECT asset_id, title, position_s, duration_s, finished, recorded_at"
-        " FROM playback_progress WHERE user_id = $u AND asset_id = $a",
+        "SELECT p.asset_id, p.title, p.position_s, p.duration_s, p.finished,"
+        " p.recorded_at, p.source FROM playback_progress p"
+        " LEFT JOIN hls_assets a ON a.asset_id = $a"
+        " WHERE p.user_id = $u AND (p.asset_id = $a OR (p.server_id = a.server_id"
+        " AND p.item_native_id = a.item_native_id))"
+        " ORDER BY p.recorded_at DESC LIMIT 1",
         {"u": user_id, "a": asset_id},
     )
     return rows[0] if rows else None
@@ -76,7 +142,7 @@ def continue_watching(
     """A user's started, unfinished, still playable titles, latest first."""
     return records(
         con,
-        "SELECT asset_id, title, position_s, duration_s, recorded_at"
+        "SELECT asset_id, title, position_s, duration_s, recorded_at, source"
         " FROM playback_progress WHERE user_id = $u AND NOT finished"
         " AND position_s > 0 AND playable ORDER BY recorded_at DESC LIMIT $n",
         {"u": user_id, "n": limit},

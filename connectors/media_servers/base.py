@@ -62,10 +62,18 @@ class Unsupported:
 
 
 class ServerConfig(BaseModel):
-    """Base of every client's settings model (a ``[servers.NAME]`` table)."""
+    """Base of every client's settings model (a ``[servers.NAME]`` table).
+
+    Attributes:
+        kind: the client's kind (``plex``, ``jellyfin``, ...).
+        progress_user: the medialake user whose resume points and watched state the
+            server's own play state becomes (Plex: the token's owner; Jellyfin: the
+            acting user); unset, a sync imports none.
+    """
 
     model_config = ConfigDict(extra="forbid")
     kind: str
+    progress_user: str | None = None
 
 
 Known = dict[str, str | None]

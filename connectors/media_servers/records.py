@@ -131,6 +131,20 @@ class PlayEventRecord:
 
 
 @dataclass(slots=True)
+class ProgressRecord:
+    """Where the server's user left a movie or episode: a resume position (0: none)
+    and whether it was watched to the end, as of ``last_played_at`` (None: the
+    server gives no date)."""
+
+    item_table: str  # movies, episodes
+    item_native_id: str
+    position_s: float
+    played: bool = False
+    duration_s: float | None = None
+    last_played_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class PlaylistRecord:
     native_id: str
     name: str
@@ -154,7 +168,9 @@ LEAF_TABLES = ("tracks", "movies", "episodes", "media_files")
 
 @dataclass(slots=True)
 class LibraryBatch:
-    """What one unit of work read: records per table, and how many items failed."""
+    """What one unit of work read: records per table, the play state the server
+    reports for its user (``progress``, not a table of its own), and how many items
+    failed."""
 
     artists: list[ArtistRecord] = field(default_factory=list)
     albums: list[AlbumRecord] = field(default_factory=list)
@@ -163,6 +179,7 @@ class LibraryBatch:
     movies: list[MovieRecord] = field(default_factory=list)
     episodes: list[EpisodeRecord] = field(default_factory=list)
     media_files: list[MediaFileRecord] = field(default_factory=list)
+    progress: list[ProgressRecord] = field(default_factory=list)
     failed: int = 0
 
     def tables(self) -> dict[str, list[Any]]:

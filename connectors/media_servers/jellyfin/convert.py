@@ -25,6 +25,7 @@ from connectors.media_servers.records import (
     LibraryBatch,
     MediaFileRecord,
     MovieRecord,
+    ProgressRecord,
     ShowRecord,
     TrackRecord,
 )
@@ -173,6 +174,25 @@ def _files(
     return first
 
 
+def _add_progress(batch: LibraryBatch, dto: Dto, table: str) -> None:
+    """The acting user's play state of a movie or episode (``UserData``: the resume
+    position in ticks, ``Played``, ``LastPlayedDate``); nothing when never played."""
+    user = dto.get("UserData") or {}
+    ticks = user.get("PlaybackPositionTicks") or 0
+    played = bool(user.get("Played"))
+    if ticks or played:
+        batch.progress.append(
+            ProgressRecord(
+                item_table=table,
+                item_native_id=dto["Id"],
+                position_s=ticks / TICKS_PER_SECOND,
+                played=played,
+                duration_s=_seconds(dto),
+                last_played_at=parse_date(user.get("LastPlayedDate")),
+            )
+        )
+
+
 def _add_track(batch: LibraryBatch, dto: Dto, mark: str) -> None:
     track = track_record(dto, mark)
     track.file_native_id = _files(batch, dto, mark, "tracks", "audio")
@@ -198,6 +218,7 @@ def _add_movie(batch: LibraryBatch, dto: Dto, mark: str) -> None:
     )
     movie.file_native_id = _files(batch, dto, mark, "movies", "video")
     batch.movies.append(movie)
+    _add_progress(batch, dto, "movies")
 
 
 def _add_show(batch: LibraryBatch, dto: Dto, mark: str) -> None:
@@ -225,6 +246,7 @@ def _add_episode(batch: LibraryBatch, dto: Dto, mark: str) -> None:
     )
     episode.file_native_id = _files(batch, dto, mark, "episodes", "video")
     batch.episodes.append(episode)
+    _add_progress(batch, dto, "episodes")
 
 
 _HANDLERS = {

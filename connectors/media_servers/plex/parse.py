@@ -20,6 +20,7 @@ from connectors.media_servers.records import (
     LibraryBatch,
     MediaFileRecord,
     MovieRecord,
+    ProgressRecord,
     ShowRecord,
     TrackRecord,
 )
@@ -65,7 +66,9 @@ def fingerprint(el: Element) -> str:
     if el.get("type") in ("album", "show", "season"):
         return f"{updated}:{el.get('leafCount', '')}"
     if el.get("type") in ("track", "movie", "episode"):
-        return f"{updated}:{el.get('viewCount', '0')}:{el.get('lastViewedAt', '')}"
+        played = f"{el.get('viewCount', '0')}:{el.get('lastViewedAt', '')}"
+        offset = el.get("viewOffset")
+        return f"{updated}:{played}:{offset}" if offset else f"{updated}:{played}"
     return updated
 
 
@@ -123,6 +126,24 @@ def _files(batch: LibraryBatch, el: Element, table: str, kind: str) -> str | Non
         )
         first = first or native
     return first
+
+
+def _progress(batch: LibraryBatch, el: Element, table: str) -> None:
+    """The token owner's play state of a movie or episode: ``viewOffset`` (ms; Plex
+    drops it once the item is watched to the end), ``viewCount``, ``lastViewedAt``."""
+    offset = seconds(el, "viewOffset") or 0.0
+    played = (number(el, "viewCount") or 0) > 0
+    if offset or played:
+        batch.progress.append(
+            ProgressRecord(
+                item_table=table,
+                item_native_id=el.get("ratingKey", ""),
+                position_s=offset,
+                played=played,
+                duration_s=seconds(el),
+                last_played_at=stamp(el, "lastViewedAt"),
+            )
+        )
 
 
 def _get(el: Element | None, name: str) -> str | None:
@@ -201,6 +222,7 @@ def _movie(batch: LibraryBatch, el: Element) -> None:
             fingerprint=fingerprint(el),
         )
     )
+    _progress(batch, el, "movies")
 
 
 def _show(batch: LibraryBatch, el: Element) -> None:
@@ -229,6 +251,7 @@ def _episode(batch: LibraryBatch, el: Element) -> None:
             fingerprint=fingerprint(el),
         )
     )
+    _progress(batch, el, "episodes")
 
 
 _HANDLERS: dict[str, Callable[[LibraryBatch, Element], None]] = {

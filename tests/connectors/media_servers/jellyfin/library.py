@@ -55,6 +55,7 @@ class Item:
     saved: datetime
     play_count: int = 0
     last_played: datetime | None = None
+    position_ticks: int = 0  # the test user's resume position
     images: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -75,7 +76,7 @@ class Item:
     def user_data(self) -> dict[str, Any]:
         """``UserItemDataDto`` of the test user (``Key`` is required by 12.0)."""
         data: dict[str, Any] = {
-            "PlaybackPositionTicks": 0,
+            "PlaybackPositionTicks": self.position_ticks,
             "PlayCount": self.play_count,
             "IsFavorite": False,
             "Played": self.play_count > 0,

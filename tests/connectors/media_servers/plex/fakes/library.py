@@ -66,6 +66,7 @@ class Item:
     duration_ms: int | None = None
     view_count: int = 0
     last_viewed_at: int | None = None
+    view_offset_ms: int | None = None  # the token owner's resume position
     media: list[Media] = field(default_factory=list)
 
 
