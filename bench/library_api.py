@@ -114,7 +114,12 @@ def run(work: Path, tracks: int, n: int) -> None:
         "SELECT lower(title), server_id, native_id FROM movies"
         " WHERE removed_at IS NULL",
     )
-    tracks_1000 = deep(wh, "SELECT sort_key FROM tracks WHERE removed_at IS NULL")
+    tracks_1000 = deep(
+        wh,
+        "SELECT coalesce(artist, album_artist, ''), coalesce(album, ''),"
+        " coalesce(disc_no, -1), coalesce(track_no, 2147483647), title, server_id,"
+        " native_id FROM tracks WHERE removed_at IS NULL",
+    )
     albums_1000 = deep(
         wh,
         "SELECT lower(title), server_id, native_id FROM albums"

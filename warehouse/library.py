@@ -115,16 +115,13 @@ def write_batch(
 
 
 # Columns the writer derives from a row's own columns (views/00_macros.sql), stored so
-# that reads compare a column instead of normalizing text on every query (and sort and
-# page lists on one stored column: tracks.sort_key).
+# that reads compare a column instead of normalizing text on every query.
 _DERIVED = {
     "tracks": {
         "match_key": "ml_track_match_key(t.mb_recording_id,"
         " coalesce(t.artist, t.album_artist), t.album, t.title, t.duration_s)",
         "search_key": "ml_track_search_key(t.title, coalesce(t.artist,"
         " t.album_artist), t.album)",
-        "sort_key": "ml_track_sort_key(t.artist, t.album_artist, t.album, t.disc_no,"
-        " t.track_no, t.title, t.server_id, t.native_id)",
     },
     "media_files": {"search_key": "ml_search_text(t.path)"},
 }

@@ -149,9 +149,15 @@ MOVIES = Kind(
 )
 TRACKS = Kind(
     table="tracks",
-    # artist (or album artist, or title), album, disc, number, title, server, id in
-    # one stored column (views/00_macros.sql: ml_track_sort_key)
-    sort=("sort_key",),
+    sort=(
+        "coalesce(artist, album_artist, '')",
+        "coalesce(album, '')",
+        "coalesce(disc_no, -1)",
+        "coalesce(track_no, 2147483647)",
+        "title",
+        "server_id",
+        "native_id",
+    ),
     select="p.server_id, p.native_id, p.title, coalesce(p.artist, p.album_artist)"
     " AS artist, p.album, p.disc_no, p.track_no, p.year, p.genre, p.duration_s,"
     " f.container, f.bitrate, a.asset_id",

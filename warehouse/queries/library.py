@@ -28,11 +28,17 @@ LIST_COLUMNS = (
     " i.native_id, i.art_native_id"
 )
 # The Library's order: artist (or show, or the title), album, disc or season, track or
-# episode number, title, then server: the same track on two servers sits together. One
-# text column (views/00_macros.sql: ml_sort_key), stored for tracks (tracks.sort_key):
-# sorting a million rows on one stored column is cheaper than on seven expressions, and
-# "after this row" is one comparison.
-SORT_KEY = ("sort_key",)
+# episode number, title, then server: the same track on two servers sits together.
+# Expressions without NULLs, so that "after this row" is one row comparison.
+SORT_KEY = (
+    "coalesce(artist, show_title, title, '')",
+    "coalesce(album, '')",
+    "coalesce(part, -1)",
+    "coalesce(number, 2147483647)",
+    "coalesce(title, '')",
+    "server_id",
+    "native_id",
+)
 KEY_NAMES = tuple(f"sort_{n}" for n in range(len(SORT_KEY)))
 TEXT_FIELDS = ("artist", "album", "title", "genre")
 # Tables later issues add, holding rows about a file or an item: (table, keyed by).

@@ -28,22 +28,3 @@ CREATE OR REPLACE MACRO ml_search_text(s) AS strip_accents(lower(coalesce(s, '')
 -- ml_track_search_key(...): what the Library's free-text box searches in a track.
 CREATE OR REPLACE MACRO ml_track_search_key(title, artist, album) AS
   ml_search_text(concat_ws(' ', title, artist, album));
-
--- ml_sort_key(...): the Library's order (name: artist, show or title; album; disc or
--- season; track or episode number; title; server; native id) as one text that sorts
--- bytewise in that order: parts joined by chr(1), numbers offset and zero-padded (a
--- missing disc first, a missing number last). One column makes "the page after this
--- row" one comparison that a data file's min/max statistics can answer. Stored in
--- tracks.sort_key by the library writer (warehouse/library.py); a change here needs a
--- migration that recomputes the stored keys.
-CREATE OR REPLACE MACRO ml_sort_key(name, album, part, num, title, server_id, native_id)
-  AS concat_ws(chr(1), coalesce(name, ''), coalesce(album, ''),
-    lpad(CAST(CAST(coalesce(part, -1) AS BIGINT) + 2147483648 AS TEXT), 10, '0'),
-    lpad(CAST(CAST(coalesce(num, 2147483647) AS BIGINT) + 2147483648 AS TEXT), 10, '0'),
-    coalesce(title, ''), server_id, native_id);
-
--- ml_track_sort_key(...): a track's place in the Library's order (tracks.sort_key).
-CREATE OR REPLACE MACRO ml_track_sort_key(artist, album_artist, album, disc_no,
-    track_no, title, server_id, native_id)
-  AS ml_sort_key(coalesce(artist, album_artist, title), album, disc_no, track_no,
-    title, server_id, native_id);

@@ -57,14 +57,13 @@ WHERE e.removed_at IS NULL;
 -- library_items adds each item's file. `search_text` is what the free-text box searches:
 -- stored for tracks by every writer of tracks (warehouse/library.py, the legacy copy),
 -- since a fallback computed here would read three more columns of every track; movies
--- and episodes are few. `sort_key` is the Library's order in one column
--- (00_macros.sql: ml_sort_key), stored for tracks in the same way.
+-- and episodes are few.
 CREATE OR REPLACE VIEW library_entries AS
 SELECT server_id, native_id, album_native_id AS art_native_id, -- item_artwork key
   'track' AS item_kind, title,
   coalesce(artist, album_artist) AS artist, album, NULL::TEXT AS show_title,
   disc_no AS part, track_no AS number, genre, year, duration_s, file_native_id,
-  added_at, first_seen_at, search_key AS search_text, sort_key
+  added_at, first_seen_at, search_key AS search_text
 FROM tracks
 WHERE removed_at IS NULL
 UNION ALL
@@ -72,8 +71,7 @@ SELECT server_id, native_id, native_id AS art_native_id,
   'movie' AS item_kind, title, NULL::TEXT AS artist,
   NULL::TEXT AS album, NULL::TEXT AS show_title, NULL::INTEGER AS part,
   NULL::INTEGER AS number, NULL::TEXT AS genre, year, duration_s, file_native_id,
-  added_at, first_seen_at, ml_search_text(title) AS search_text,
-  ml_sort_key(title, NULL, NULL, NULL, title, server_id, native_id) AS sort_key
+  added_at, first_seen_at, ml_search_text(title) AS search_text
 FROM movies
 WHERE removed_at IS NULL
 UNION ALL
@@ -82,16 +80,14 @@ SELECT e.server_id, e.native_id, e.show_native_id AS art_native_id,
   NULL::TEXT AS album, coalesce(e.show_title, s.title) AS show_title, e.season AS part,
   e.episode AS number, NULL::TEXT AS genre, s.year, e.duration_s, e.file_native_id,
   e.added_at, e.first_seen_at,
-  ml_search_text(concat_ws(' ', e.title, coalesce(e.show_title, s.title))) AS search_text,
-  ml_sort_key(coalesce(e.show_title, s.title, e.title), NULL, e.season, e.episode,
-    e.title, e.server_id, e.native_id) AS sort_key
+  ml_search_text(concat_ws(' ', e.title, coalesce(e.show_title, s.title))) AS search_text
 FROM episodes e
 LEFT JOIN shows s
   ON s.server_id = e.server_id AND s.native_id = e.show_native_id
 WHERE e.removed_at IS NULL;
 
 CREATE OR REPLACE VIEW library_items AS
-SELECT i.* EXCLUDE (search_text, sort_key), f.path, f.container, f.bitrate, f.size, f.error AS file_error
+SELECT i.* EXCLUDE (search_text), f.path, f.container, f.bitrate, f.size, f.error AS file_error
 FROM library_entries i
 LEFT JOIN media_files f
   ON f.server_id = i.server_id AND f.native_id = i.file_native_id

@@ -1,8 +1,7 @@
-"""The Library's order stored in one column (tracks.sort_key, migration 025): the API's
-track list and the dashboard's search page through every item exactly once, in
-artist, album, disc, number, title order (numbers compared as numbers, a missing disc
-first and a missing number last), a retagged track moves, and an older warehouse is
-backfilled by the migration."""
+"""The Library's order, page by page: the API's track list and the dashboard's search
+go through every item exactly once, in artist, album, disc, number, title order
+(numbers compared as numbers, a missing disc first and a missing number last), the same
+track on two servers side by side, movies by title and episodes by show among them."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ import pytest
 from tests import lake
 from warehouse.db import Warehouse
 from warehouse.library import write_batch
-from warehouse.migrate import migrate
 from warehouse.queries import catalog
 from warehouse.queries.library import LibraryFilter, search
 
@@ -112,20 +110,3 @@ def test_lists_page_in_the_library_order(wh: Warehouse) -> None:
     assert dashboard_order(wh) == [
         *ORDER[:6], "m1", "t8", "e1", "e2", "t7", "t9", "t9", "m2"
     ]  # fmt: skip
-
-
-def test_a_retagged_track_moves(wh: Warehouse) -> None:
-    land(wh, TRACKS)
-    land(wh, [("t9", "Aaa", "Live", 10, 1, "Ten")])
-    assert api_order(wh, limit=500)[0] == "t9"
-    with wh.read() as con:
-        assert search(con, LibraryFilter(), None, 1).rows["native_id"][0] == "t9"
-
-
-def test_migration_025_backfills_an_older_warehouse(wh: Warehouse) -> None:
-    land(wh, TRACKS)
-    with wh.write() as con:  # the warehouse as it was before migration 025
-        con.execute("ALTER TABLE tracks DROP COLUMN sort_key")
-        con.execute("DELETE FROM schema_migrations WHERE version = 25")
-    assert migrate(wh) == [25]
-    assert api_order(wh, limit=500) == ORDER
