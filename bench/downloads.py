@@ -192,6 +192,8 @@ def main() -> None:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # its server
+
     with (
         tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp,
         prefect_test_harness(server_startup_timeout=120),
