@@ -1,17 +1,22 @@
 """Benchmark: the DownloadEngine's per-source limit and its overhead per job.
 
 Measured in one run against a local HTTP server (``tests.connectors.downloads.servers``)
-on 127.0.0.1:
+on 127.0.0.1 and a Prefect API server started for the run (a temporary database):
 
 1. Limits: 10 queued jobs of one source whose limit is 2, run by two processes with
-   5 threads each (so the limit must hold across processes, through the warehouse).
-   The server counts transfers in flight; the figure is the most it ever saw at once.
-2. Overhead: a 20 MB FLAC served locally. The baseline is the bare transfer (the same
-   streaming fetch, no engine); a job is submit -> search -> download -> verify (ffprobe
-   and a decode of both ends) -> tag -> atomic move -> recorded, each state a warehouse
-   transaction. Overhead = job time - the time its own transfer took (timed around the
-   source's ``download_raw``), as a share of that transfer; medians of ``--repeats``
-   runs, at loopback speed and at throttled rates.
+   5 threads each, through the Prefect gate (``tasks.downloads.PrefectGate``: the
+   global concurrency limit made by ``tasks.limits.ensure_limits``), so the limit must
+   hold across processes. The server counts transfers in flight; the figure is the most
+   it ever saw at once.
+2. Overhead: a 20 MB FLAC served locally, once with the Prefect gate (what flows use)
+   and once with the in-process ``LocalGate`` (the engine's default). The baseline is
+   the bare transfer (the same streaming fetch, no engine); a job is submit -> search ->
+   download -> verify (ffprobe and a decode of both ends) -> tag -> atomic move ->
+   recorded, each state a warehouse transaction. Overhead = job time - the time its
+   own transfer took (timed around the source's ``download_raw``), as a share of that
+   transfer; medians of ``--repeats`` runs, at loopback speed and at throttled rates.
+   ``where it goes`` adds the median cost of one warehouse transaction, of
+   verification, and of taking and giving back one Prefect slot.
 
     uv run python -m bench.downloads [--repeats 3] [--rates 0,10,2]
 """
@@ -19,6 +24,7 @@ on 127.0.0.1:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -34,7 +40,9 @@ from connectors.downloads.fetch import fetch_to
 from connectors.downloads.http_file import http_client
 from connectors.downloads.records import Kind, Request
 from connectors.downloads.verify import verify_file
-from medialake.settings import DownloadsSettings
+from medialake.settings import DownloadsSettings, load_settings
+from tasks.downloads import PrefectGate
+from tasks.limits import ensure_limits
 from tests.connectors.downloads.servers import MediaServer, ffmpeg, make_mp3
 from warehouse.db import Warehouse
 from warehouse.downloads import DownloadStore
@@ -42,17 +50,19 @@ from warehouse.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = DownloadsSettings(sources=["http"], default_concurrency=2)
+LIMIT_ENV = {"MEDIALAKE_DOWNLOADS_SOURCES": '["http"]'}  # default_concurrency 2
 
 
-def engine_for(work: Path, heartbeat_s: float = 1.0) -> DownloadEngine:
-    """An engine over the ``http`` source on the warehouse in ``work``."""
+def engine_for(work: Path, prefect: bool = True) -> DownloadEngine:
+    """An engine over the ``http`` source on the warehouse in ``work``, with the
+    Prefect gate (or the in-process one)."""
     return DownloadEngine(
         build_sources(SETTINGS),
         DownloadStore(Warehouse(work / "wh.duckdb")),
         SETTINGS,
         library_root=work / "library",
         staging_root=work / "staging",
-        heartbeat_s=heartbeat_s,
+        gate=PrefectGate(SETTINGS.min_interval_s) if prefect else None,
     )
 
 
@@ -66,7 +76,7 @@ def worker(work: Path, ids: list[str]) -> None:
         thread.join()
 
 
-def bench_limit(work: Path, media: Path) -> tuple[int, int, float]:
+def bench_limit(work: Path, media: Path, api: str) -> tuple[int, int, float]:
     """10 jobs, limit 2, two processes: (max in flight, imported, seconds)."""
     for n in range(10):
         make_mp3(media / f"limit-{n}.mp3", seconds=6, artist="Bench", title=f"Tune {n}")
@@ -80,6 +90,7 @@ def bench_limit(work: Path, media: Path) -> tuple[int, int, float]:
         other = subprocess.Popen(
             [sys.executable, "-m", "bench.downloads", "--worker", str(work), *ids[5:]],
             cwd=REPO,
+            env={**os.environ, "PREFECT_API_URL": api},
         )
         worker(work, ids[:5])
         other.wait()
@@ -105,7 +116,9 @@ def _timed(engine: DownloadEngine, spent: list[float]) -> None:
     source.download_raw = timed  # type: ignore[method-assign]
 
 
-def bench_overhead(work: Path, media: Path, repeats: int, rate: float) -> list[float]:
+def bench_overhead(
+    work: Path, media: Path, repeats: int, rate: float, prefect: bool
+) -> list[float]:
     """Size, median bare transfer, median in-job transfer and median job overhead
     (job time minus its own transfer) of the 20 MB file at ``rate`` B/s."""
     big = media / "big.flac"
@@ -120,12 +133,12 @@ def bench_overhead(work: Path, media: Path, repeats: int, rate: float) -> list[f
         http = http_client("bench", SETTINGS)
         for n in range(repeats + 1):  # the first of each is a warm-up
             url = server.url("big.flac", **params, n=n)
-            dest = work / f"raw-{rate}-{n}" / "big.flac"
+            dest = work / f"raw-{rate}-{prefect}-{n}" / "big.flac"
             dest.parent.mkdir(parents=True)
             started = time.perf_counter()
             fetch_to(http, url, dest, lambda d, t: None)
             bare.append(time.perf_counter() - started)
-            engine = engine_for(work / f"job-{rate}-{n}")
+            engine = engine_for(work / f"job-{rate}-{prefect}-{n}", prefect)
             migrate(engine.store.warehouse)  # type: ignore[attr-defined]
             _timed(engine, inside)
             started = time.perf_counter()
@@ -136,13 +149,21 @@ def bench_overhead(work: Path, media: Path, repeats: int, rate: float) -> list[f
     return [big.stat().st_size, *med]
 
 
-def bench_parts(work: Path, media: Path, repeats: int = 20) -> tuple[float, float]:
+def bench_parts(
+    work: Path, media: Path, repeats: int = 20
+) -> tuple[float, float, float]:
     """Where the overhead goes: median seconds of one small warehouse transaction
-    (open, update a job row, commit, close) and of verifying the 20 MB file."""
+    (update a job row, commit), of verifying the 20 MB file, and of taking and giving
+    back one slot of the Prefect limit."""
     wh = Warehouse(work / "parts" / "wh.duckdb")
     migrate(wh)
-    transaction, verify = [], []
+    transaction, verify, slot = [], [], []
+    gate = PrefectGate({})
     for _ in range(repeats):
+        started = time.perf_counter()
+        with gate.slot("http", 30):
+            pass
+        slot.append(time.perf_counter() - started)
         started = time.perf_counter()
         with wh.write() as con:
             con.execute("UPDATE download_jobs SET heartbeat_at = now() WHERE false")
@@ -150,7 +171,11 @@ def bench_parts(work: Path, media: Path, repeats: int = 20) -> tuple[float, floa
         started = time.perf_counter()
         verify_file(media / "big.flac")
         verify.append(time.perf_counter() - started)
-    return statistics.median(transaction), statistics.median(verify)
+    return (
+        statistics.median(transaction),
+        statistics.median(verify),
+        statistics.median(slot),
+    )
 
 
 def main() -> None:
@@ -164,26 +189,40 @@ def main() -> None:
     if args.worker:
         worker(Path(args.worker[0]), args.worker[1:])
         return
-    with tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # its server
+
+    with (
+        tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp,
+        prefect_test_harness(server_startup_timeout=120),
+    ):
         work, media = Path(tmp) / "limit", Path(tmp) / "media"
         work.mkdir()
         media.mkdir()
+        ensure_limits(load_settings(home=Path(tmp), environ=LIMIT_ENV))
         migrate(Warehouse(work / "wh.duckdb"))
-        most, imported, seconds = bench_limit(work, media)
-        print(f"limit 2, 10 jobs, 2 processes x 5 threads: at most {most} transfers"
-              f" in flight; {imported}/10 imported in {seconds:.1f} s")  # fmt: skip
+        most, imported, seconds = bench_limit(work, media, str(PREFECT_API_URL.value()))
+        print(f"limit 2, 10 jobs, 2 processes x 5 threads (Prefect limit): at most"
+              f" {most} transfers in flight; {imported}/10 imported in"
+              f" {seconds:.1f} s")  # fmt: skip
         for rate in (float(r) * 1e6 for r in args.rates.split(",")):
-            size, bare, inside, overhead = bench_overhead(
-                Path(tmp), media, args.repeats, rate
-            )
-            label = "loopback" if not rate else f"{rate / 1e6:g} MB/s"
-            share = overhead / inside
-            print(f"{size / 1e6:.1f} MB at {label}: bare transfer {bare:.3f} s,"
-                  f" transfer inside the job {inside:.3f} s, engine overhead"
-                  f" {overhead:.3f} s = {share:.1%} of the transfer")  # fmt: skip
-        transaction, verify = bench_parts(Path(tmp), media)
+            for prefect in (True, False):
+                size, bare, inside, overhead = bench_overhead(
+                    Path(tmp), media, args.repeats, rate, prefect
+                )
+                label = "loopback" if not rate else f"{rate / 1e6:g} MB/s"
+                gate = "Prefect gate" if prefect else "local gate"
+                share = overhead / inside
+                print(f"{size / 1e6:.1f} MB at {label}, {gate}: bare transfer"
+                      f" {bare:.3f} s, transfer inside the job {inside:.3f} s, engine"
+                      f" overhead {overhead:.3f} s = {share:.1%} of the"
+                      f" transfer")  # fmt: skip
+        transaction, verify, slot = bench_parts(Path(tmp), media)
         print(f"where it goes: one warehouse transaction {transaction * 1000:.0f} ms"
-              f" (five per job), verification {verify * 1000:.0f} ms")  # fmt: skip
+              f" (five per job), verification {verify * 1000:.0f} ms, one Prefect"
+              f" slot taken and given back {slot * 1000:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

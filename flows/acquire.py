@@ -1,12 +1,14 @@
 """Acquisition flows: ``acquire`` (downloads and the wanted-list retries), ``rip`` (one
 disc or image) and ``watch-rips`` (the watcher: drives and the watch folder).
 
-``acquire`` first makes sure the per-source Prefect concurrency limits exist (the
-transfers take them strictly), queues the requests it was given, optionally checks the
-podcast subscriptions, then runs the requested items at once and the wanted items whose
-retry time has come, in batches. After imports it asks the active media server to
-rescan, once per run. Scheduled in ``prefect.yaml``: the wanted-list retry and the
-podcast check every 30 minutes, the rip watcher every 5 minutes.
+Each flow first makes every Prefect limit match the settings
+(``tasks.limits.ensure_limits``: per-source transfer slots and request rates, the rip
+limit; the transfers take them strictly). ``acquire`` then queues the requests it was
+given, optionally checks the podcast subscriptions, then runs the requested items at
+once and the wanted items whose retry time has come, in batches. After imports it asks
+the active media server to rescan, once per run. Scheduled in ``prefect.yaml``: the
+wanted-list retry and the podcast check every 30 minutes, the rip watcher every 5
+minutes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prefect import flow
 from tasks import audiocd
 from tasks import downloads as d
 from tasks import rips as r
+from tasks.limits import RIP_LIMIT, ensure_limits
 from tasks.notify import notify_done, on_flow_failure
 from tasks.report import publish
 
@@ -45,7 +48,7 @@ def acquire(
     Returns:
         The submitted items and one outcome per item run (status, reason, path).
     """
-    d.ensure_limits()
+    ensure_limits()
     submitted = d.submit_requests(requests) if requests else []
     queued = d.check_feeds(subscribe) if (check_feeds or subscribe) else 0
     requested = list(dict.fromkeys(item["wanted_id"] for item in submitted))
@@ -85,7 +88,7 @@ def rip(
     The main feature is picked unless ``title_index`` names the title; the film is
     named ``Title (Year)`` from ``title``/``year`` or from the source's name.
     """
-    d.ensure_limits()
+    ensure_limits()
     queued = r.queue_rip(source, title, year, title_index)
     if not queued["new"] and queued["state"] != "queued":
         return {**queued, "skipped": True}
@@ -97,7 +100,7 @@ def rip(
 def watch_rips() -> list[dict[str, Any]]:
     """Queue new discs and images the watcher sees, then rip everything queued;
     audio CDs (and CUE images) go to the audio CD rip."""
-    d.ensure_limits()
+    ensure_limits()
     return _rip_queued(r.watch_sources()) + _rip_audio_cds(audiocd.watch_audio_cds())
 
 
@@ -109,7 +112,7 @@ def _rip_audio_cds(sources: list[str]) -> list[dict[str, Any]]:
 
     results = []
     for source in sources:
-        with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
+        with concurrency(RIP_LIMIT, occupy=1, strict=True):
             try:
                 results.append(audiocd.rip_audio_cd(source))
             except DiscError as exc:  # one unreadable disc must not stop the others
@@ -123,7 +126,7 @@ def _rip_queued(rip_ids: list[str]) -> list[dict[str, Any]]:
 
     results = []
     for rip_id in rip_ids:
-        with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
+        with concurrency(RIP_LIMIT, occupy=1, strict=True):
             results.append(r.rip_one(rip_id))
     done = [x for x in results if x.get("state") == "imported"]
     notify_done("ripped", done, "rips finished")

@@ -9,7 +9,7 @@ from typing import Any
 from prefect import flow
 
 from tasks import audiocd
-from tasks import downloads as d
+from tasks.limits import RIP_LIMIT, ensure_limits
 
 
 @flow(name="rip-cd", log_prints=True)
@@ -22,8 +22,8 @@ def rip_cd(source: str) -> dict[str, Any]:
     """
     from prefect.concurrency.sync import concurrency
 
-    d.ensure_limits()
-    with concurrency(d.RIP_LIMIT, occupy=1, strict=True):
+    ensure_limits()
+    with concurrency(RIP_LIMIT, occupy=1, strict=True):
         return audiocd.rip_audio_cd(source)
 
 

@@ -3,8 +3,9 @@
 It sweeps what killed runs left, finds the sources that need an asset (none yet, or the
 file changed since), decides per source (direct play, remux or transcode, recorded with
 the reason) in batches, and builds the assets. ffmpeg runs are bounded by the Prefect
-global concurrency limit ``medialake-ffmpeg`` (created from ``transcode.max_parallel``
-when missing), whichever flow runs or processes start them.
+global concurrency limit ``medialake-ffmpeg`` (set from ``transcode.max_parallel`` by
+``tasks.limits.ensure_limits`` at the start of each run), whichever flow runs or
+processes start them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.errors import FlowError
-from medialake.runtime import settings
 from tasks import transcode as t
+from tasks.limits import ensure_limits
 from tasks.notify import on_flow_failure
 from tasks.report import publish
 
@@ -34,29 +35,6 @@ class TranscodeFailed(FlowError):
     def __init__(self, message: str, summary: dict[str, Any]) -> None:
         super().__init__(message)
         self.summary = summary
-
-
-def ensure_ffmpeg_limit(limit: int) -> int:
-    """Create the global concurrency limit for ffmpeg when missing; return its size.
-
-    An existing limit is left as it is: once created, the Prefect UI owns it.
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            return client.read_global_concurrency_limit_by_name(t.FFMPEG_LIMIT).limit
-        except ObjectNotFound:
-            pass
-        try:
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name=t.FFMPEG_LIMIT, limit=limit)
-            )
-        except ObjectAlreadyExists:
-            pass
-        return client.read_global_concurrency_limit_by_name(t.FFMPEG_LIMIT).limit
 
 
 @flow(
@@ -84,7 +62,7 @@ def transcode(
     """
     if media not in {"video", "audio", "all"}:
         raise ValueError("media must be video, audio or all")
-    slots = ensure_ffmpeg_limit(settings().transcode.max_parallel)
+    slots = ensure_limits()[t.FFMPEG_LIMIT]
     t.sweep()
     sources = t.find_sources(item, media, force)
     readable = [s for s in sources if s.abs_path]

@@ -91,9 +91,11 @@ def _default_sources() -> list[str]:
 class DownloadsSettings(_Section):
     """Downloads: staging, naming, the source chain, quality, limits and source access.
 
-    ``sources`` is the fallback chain, in order. ``concurrency`` and ``min_interval_s``
-    map a source name to its limit (``default_concurrency`` otherwise); they hold across
-    processes. Templates name a file inside ``library_root`` (extension added).
+    ``sources`` is the fallback chain, in order. ``concurrency`` (transfers at once,
+    ``default_concurrency`` otherwise) and ``min_interval_s`` (seconds between a
+    source's searches) map a source name to its limit; they become Prefect global
+    concurrency and rate limits (``tasks.limits``), which hold across processes and
+    machines. Templates name a file inside ``library_root`` (extension added).
     """
 
     staging_dir: Path | None = None
@@ -236,10 +238,11 @@ class TranscodeSettings(_Section):
     """HLS transcodes: the ladder, segments, encoder choice and how many run at once.
 
     ``hardware`` is ``auto`` (NVENC, VAAPI or QSV when a trial encode works, libx264
-    otherwise), ``none``, or one kind. ``max_parallel`` creates the Prefect global
-    concurrency limit ``medialake-ffmpeg`` when it does not exist; afterwards change it
-    in the Prefect UI. ``remux_compatible`` copies browser-safe H.264 instead of
-    building a ladder. ``assets_path`` defaults to ``<home>/hls``.
+    otherwise), ``none``, or one kind. ``max_parallel`` is the size of the Prefect
+    global concurrency limit ``medialake-ffmpeg``, set at ``medialake up`` and at each
+    run (a change made in the Prefect UI lasts until then). ``remux_compatible`` copies
+    browser-safe H.264 instead of building a ladder. ``assets_path`` defaults to
+    ``<home>/hls``.
     """
 
     renditions: list[RenditionSettings] = Field(

@@ -1,16 +1,18 @@
 """Prefect tasks of acquisition: queue requests, check podcast feeds, download a batch
 of wanted items, and ask the media server to rescan after imports.
 
-This is where the download engine (``connectors.downloads``) meets the warehouse: the
-engine gets ``warehouse.downloads.DownloadStore`` as its job store, and each transfer
-also holds a per-source Prefect global concurrency limit, created here by
-:func:`ensure_limits` and taken with ``strict=True`` so that a missing limit fails
-loudly instead of silently running unlimited. The engine retries with its own policy
+This is where the download engine (``connectors.downloads``) meets the warehouse and
+Prefect: the engine gets ``warehouse.downloads.DownloadStore`` as its job store and
+:class:`PrefectGate` as its gate, so each transfer holds a slot of the source's Prefect
+global concurrency limit and each search takes a token of its rate limit (both made by
+``tasks.limits.ensure_limits`` and taken with ``strict=True``, so a missing limit fails
+loudly instead of silently running unlimited). The engine retries with its own policy
 (fallback, then backoff on the wanted list), so these tasks are not retried by Prefect.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -28,19 +30,20 @@ from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine as media_servers
 from tasks.context import warehouse
+from tasks.limits import download_limit, download_rate_limit
 from warehouse import acquisition
 from warehouse.downloads import DownloadStore
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
+    from collections.abc import Iterator
     from pathlib import Path
 
     from connectors.downloads.base import DownloadSource
     from connectors.downloads.podcasts import PodcastSource
     from connectors.downloads.store import JobStore
 
-RIP_LIMIT = "medialake-rip"
 MAX_WORKERS = 8
+LEASE_S = 60.0  # a killed worker's slot comes free after this (Prefect's least)
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
@@ -49,11 +52,6 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger(__name__)
-
-
-def limit_name(source: str) -> str:
-    """The Prefect global concurrency limit of a download source."""
-    return f"medialake-download-{source}"
 
 
 def library_root() -> Path:
@@ -71,33 +69,40 @@ def staging_root() -> Path:
     return path if path.is_absolute() else current.home / path
 
 
-def ensure_limits() -> dict[str, int]:
-    """Create or update the Prefect limits of every source and of rips."""
-    from prefect.client.orchestration import get_client
+class PrefectGate:
+    """The engine's gate on Prefect's global limits (they hold across processes and
+    machines): a slot of ``medialake-download-<source>`` around each transfer, a token
+    of ``medialake-download-<source>-rate`` before each search of a source that has a
+    ``min_interval_s``."""
 
-    wanted = {limit_name(s): settings().downloads.limit(s) for s in _source_names()}
-    wanted[RIP_LIMIT] = 1
-    with get_client(sync_client=True) as client:
-        for name, limit in wanted.items():
-            client.upsert_global_concurrency_limit_by_name(name, limit)
-    return wanted
+    def __init__(self, min_interval_s: dict[str, float]) -> None:
+        self.paced = {source for source, s in min_interval_s.items() if s > 0}
 
+    @contextlib.contextmanager
+    def slot(self, source: str, timeout_s: float) -> Iterator[None]:
+        """One slot of the source's limit (strict: a missing limit fails); its lease
+        is renewed while held and runs out :data:`LEASE_S` after a crash."""
+        from prefect.concurrency.sync import concurrency
 
-def _source_names() -> list[str]:
-    return list(settings().downloads.sources)
+        with concurrency(
+            download_limit(source), occupy=1, timeout_seconds=timeout_s,
+            lease_duration=LEASE_S, strict=True, raise_on_lease_renewal_failure=False,
+        ):  # fmt: skip
+            yield
 
+    def pace(self, source: str) -> None:
+        """Wait for a token of the source's rate limit (none without an interval)."""
+        from prefect.concurrency.sync import rate_limit
 
-def prefect_gate(source: str) -> AbstractContextManager[Any]:
-    """Hold one slot of the source's Prefect limit (strict: a missing limit fails)."""
-    from prefect.concurrency.sync import concurrency
-
-    return concurrency(limit_name(source), occupy=1, strict=True)
+        if source in self.paced:
+            rate_limit(download_rate_limit(source), occupy=1, strict=True)
 
 
 def build_engine(
-    store: JobStore | None = None, *, gate: bool = True, flow_run_id: str | None = None
+    store: JobStore | None = None, *, flow_run_id: str | None = None
 ) -> DownloadEngine:
-    """The engine over the configured sources, keeping its state in the warehouse."""
+    """The engine over the configured sources, keeping its state in the warehouse and
+    taking its slots and request spacing from Prefect."""
     current = settings()
     return DownloadEngine(
         build_sources(current.downloads),
@@ -105,7 +110,7 @@ def build_engine(
         current.downloads,
         library_root=library_root(),
         staging_root=staging_root(),
-        gate=prefect_gate if gate else None,
+        gate=PrefectGate(current.downloads.min_interval_s),
         on_progress=progress.report,
     )
 
@@ -120,7 +125,7 @@ def parse_request(spec: dict[str, Any]) -> Request:
 @task(name="acquire-submit", cache_policy=NO_CACHE)
 def submit_requests(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add requests to the wanted list; the same request twice is one item."""
-    engine = build_engine(gate=False)
+    engine = build_engine()
     added = []
     for spec in specs:
         wanted_id, status, created = engine.submit(parse_request(spec))
@@ -196,7 +201,7 @@ def check_feeds(feed_urls: list[str] | None = None, keep_latest: int = 5) -> int
     with wh.read() as con:
         feeds = acquisition.subscriptions(con)
     source = _podcast_source(build_sources(settings().downloads))
-    engine = build_engine(gate=False)
+    engine = build_engine()
     queued = 0
     for feed in feeds:
         queued += _check_feed(engine, source, feed)

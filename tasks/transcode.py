@@ -30,6 +30,7 @@ from connectors.transcode.ladder import RenditionSpec
 from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine, flow_run_id, logger, warehouse
+from tasks.limits import FFMPEG_LIMIT
 from warehouse import hls
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from connectors.transcode.probe import MediaInfo
     from connectors.transcode.runner import Progress
 
-FFMPEG_LIMIT = "medialake-ffmpeg"
 PROGRESS_EVERY_S = 2.0
 HEARTBEAT_S = 30.0
 STALE_S = 300.0

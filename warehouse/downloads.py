@@ -2,8 +2,10 @@
 
 :class:`DownloadStore` is the job store of the download engine (it satisfies
 ``connectors.downloads.store.JobStore`` structurally; the warehouse does not import
-connectors). Each method is one short transaction, so job states, per-source slots and
-rate limits hold across processes: the write lock lets one writer in at a time.
+connectors). Each method is one short transaction, so job states hold across
+processes. Per-source slots and request spacing are not kept here: they are Prefect
+global concurrency and rate limits (``tasks.downloads.PrefectGate``); the warehouse
+keeps only the record of what happened.
 
 Guarded updates: a job in a final state (imported, failed, cancelled) never changes
 again, and a cancelled wanted item stays cancelled whatever a worker reports later.
@@ -171,50 +173,8 @@ class DownloadStore:
             )
         return changed > 0
 
-    def start_transfer(
-        self, job_id: str, source: str, limit: int, lease_s: float, **fields: Any
-    ) -> str:
-        """Take a slot of ``source`` and mark the job downloading, in one step."""
-        sets, values = _sets(fields)
-        with self.warehouse.write() as con:
-            con.execute("DELETE FROM download_slots WHERE lease_until < ?", [_now()])
-            held = con.execute(
-                "SELECT count(*) FROM download_slots WHERE source = ?", [source]
-            ).fetchone()
-            free = (held[0] if held else 0) < limit
-            alive = _changed(
-                con,
-                f"UPDATE download_jobs SET state = CASE WHEN ? THEN 'downloading'"
-                f" ELSE state END, source = ?,{sets} heartbeat_at = now()"
-                f" WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
-                [free, source, *values, job_id],
-            )
-            if not alive:
-                return "cancelled"
-            if not free:
-                return "busy"
-            con.execute(
-                "INSERT INTO download_slots VALUES (?, ?, ?)",
-                [source, job_id, _now() + timedelta(seconds=lease_s)],
-            )
-        return "started"
-
-    def end_transfer(self, job_id: str, state: str | None) -> bool:
-        """Release the job's slot and move it on; False when it was cancelled."""
-        with self.warehouse.write() as con:
-            con.execute("DELETE FROM download_slots WHERE job_id = ?", [job_id])
-            changed = _changed(
-                con,
-                "UPDATE download_jobs SET state = coalesce(?, state), heartbeat_at ="
-                f" now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
-                [state, job_id],
-            )
-        return changed > 0
-
-    def progress(
-        self, job_id: str, done: int, total: int | None, lease_s: float
-    ) -> bool:
-        """Store bytes done, renew the slot lease; False when the job was cancelled."""
+    def progress(self, job_id: str, done: int, total: int | None) -> bool:
+        """Store bytes done (and the heartbeat); False when the job was cancelled."""
         with self.warehouse.write() as con:
             changed = _changed(
                 con,
@@ -225,10 +185,6 @@ class DownloadStore:
                 " heartbeat_at = now() WHERE job_id = ? AND state NOT IN"
                 f" {_FINAL_JOB}",
                 [done, total, total, done, total, job_id],
-            )
-            con.execute(
-                "UPDATE download_slots SET lease_until = ? WHERE job_id = ?",
-                [_now() + timedelta(seconds=lease_s), job_id],
             )
         return changed > 0
 
@@ -313,28 +269,6 @@ class DownloadStore:
                 [source, key, reason],
             )
 
-    # -- per-source rate limit ------------------------------------------------------
-    def reserve_start(self, source: str, min_interval_s: float) -> float:
-        """Book the next start of ``source``; return the seconds to wait for it."""
-        if min_interval_s <= 0:
-            return 0.0
-        with self.warehouse.write() as con:
-            row = con.execute(
-                "SELECT next_start_at FROM download_sources WHERE source = ?", [source]
-            ).fetchone()
-            now = _now()
-            start = max(now, row[0]) if row and row[0] else now
-            con.execute(
-                "MERGE INTO download_sources AS t USING (SELECT ?::TEXT AS source,"
-                " ?::TIMESTAMPTZ AS next_start_at) AS s ON (t.source = s.source)"
-                " WHEN MATCHED THEN UPDATE SET next_start_at = s.next_start_at,"
-                " updated_at = now()"
-                " WHEN NOT MATCHED THEN INSERT (source, next_start_at)"
-                " VALUES (s.source, s.next_start_at)",
-                [source, start + timedelta(seconds=min_interval_s)],
-            )
-        return (start - now).total_seconds()
-
     # -- for tasks and the CLI --------------------------------------------------------
     def due_wanted(
         self, limit: int, ids: list[str] | None = None, stale_after_s: float = 120.0
@@ -394,7 +328,6 @@ def _end_job(
         f" heartbeat_at = now() WHERE job_id = ? AND state NOT IN {_FINAL_JOB}",
         [state, reason, *values, job_id],
     )
-    con.execute("DELETE FROM download_slots WHERE job_id = ?", [job_id])
 
 
 def _existing(
@@ -437,7 +370,7 @@ def _recover_stale(
     con: duckdb.DuckDBPyConnection, wanted_id: str | None, stale_after_s: float
 ) -> None:
     """Fail jobs (of ``wanted_id``, or all) whose process stopped reporting; their
-    items are wanted again at once, and their slots are freed."""
+    items are wanted again at once."""
     # Select, then update with the same condition: the write lock holds for the whole
     # transaction, so both see the same rows (DuckLake has no RETURNING).
     where = (
@@ -454,10 +387,6 @@ def _recover_stale(
         "UPDATE download_jobs SET state = 'failed', finished_at = now(), reason ="
         f" 'interrupted: the process stopped before the job finished'{where}",
         params,
-    )
-    con.execute(
-        "DELETE FROM download_slots WHERE list_contains(?, job_id)",
-        [[row[0] for row in stale]],
     )
     con.execute(
         "UPDATE wanted_items SET status = 'wanted', next_attempt_at = NULL,"

@@ -245,7 +245,9 @@ def _start_prefect(stack: Stack, host: str, port: int, bind: str) -> Service:
 
 
 def _deploy(stack: Stack) -> subprocess.Popen[bytes]:
-    """Create the work pool (once), then deploy prefect.yaml in the background."""
+    """Create the work pool (once) and the limits from settings (tasks.limits), then
+    deploy prefect.yaml in the background."""
+    limits = stack.start_once("limits", [sys.executable, "-m", "tasks.limits"])
     create = stack.start_once(
         "work-pool", _prefect(*f"work-pool create {POOL} --type process".split())
     )
@@ -253,6 +255,9 @@ def _deploy(stack: Stack) -> subprocess.Popen[bytes]:
         log = stack.logs / "work-pool.log"
         if "already exists" not in log.read_text(encoding="utf-8", errors="replace"):
             raise fail(f"could not create the work pool {POOL!r}:\n{_tail(log)}", 1)
+    if limits.wait(timeout=START_TIMEOUT_S) != 0:
+        log = stack.logs / "limits.log"
+        raise fail(f"could not create the Prefect limits:\n{_tail(log)}", 1)
     return stack.start_once("deploy", _prefect("--no-prompt", "deploy", "--all"))
 
 

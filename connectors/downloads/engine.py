@@ -4,9 +4,12 @@ The engine owns everything a source plugin does not: the job's states (searching
 downloading, verifying, imported, failed, cancelled; a wanted item without a running
 job is queued) kept in an injected
 :class:`~connectors.downloads.store.JobStore` (the warehouse), per-source concurrency
-slots and rate limits that hold across processes, the fallback chain over sources for
-search and for download, the quality filter and dedup of results, the duplicate check
-against the library, verification, tagging, naming and the atomic move into the library.
+slots and request spacing asked of an injected :class:`~connectors.downloads.gate.Gate`
+(Prefect's global limits in flows, an in-process
+:class:`~connectors.downloads.gate.LocalGate` otherwise), the fallback chain over
+sources for search and for download, the quality filter and dedup of results, the
+duplicate check against the library, verification, tagging, naming and the atomic move
+into the library.
 
 Retry policy, in one place: inside one run, a failing candidate falls back to the next
 candidate and then to the next source; a run that ends without a file leaves the item
@@ -19,13 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from connectors.downloads.gate import LocalGate
 from connectors.downloads.importer import (
     naming_fields,
     place,
@@ -39,10 +42,10 @@ from connectors.errors import ConnectorError, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from connectors.downloads.base import DownloadSource
+    from connectors.downloads.gate import Gate
     from connectors.downloads.records import Candidate, Fetched
     from connectors.downloads.store import JobStore
     from connectors.downloads.verify import Probe
@@ -100,7 +103,7 @@ class _Job:
         if now - self.last_write < engine.heartbeat_s:
             return
         self.last_write = now
-        if not engine.store.progress(self.job_id, done, total, engine.lease_s):
+        if not engine.store.progress(self.job_id, done, total):
             raise Cancelled(self.wanted_id)
 
     @property
@@ -117,10 +120,11 @@ class DownloadEngine:
         settings: the ``[downloads]`` settings.
         library_root: the filesystem library files are moved into.
         staging_root: where downloads are written until verified.
-        gate: an extra per-source gate around each transfer (the task layer passes
-            Prefect's strict concurrency limit); none by default.
+        gate: per-source slots and request spacing (the task layer passes Prefect's
+            global limits); by default a :class:`LocalGate`, which holds only inside
+            this process.
         on_progress: ``(label, done, total)`` for a progress bar in this process.
-        lease_s: a job silent for this long is considered dead (its slot expires).
+        lease_s: a job silent for this long is considered dead by other processes.
         heartbeat_s: the least time between two progress writes of a job.
     """
 
@@ -132,7 +136,7 @@ class DownloadEngine:
         *,
         library_root: Path,
         staging_root: Path,
-        gate: Callable[[str], AbstractContextManager[Any]] | None = None,
+        gate: Gate | None = None,
         on_progress: Callable[[str, int, int], None] | None = None,
         lease_s: float = 120.0,
         heartbeat_s: float = 1.0,
@@ -143,7 +147,7 @@ class DownloadEngine:
         self.prefs = QualityPrefs.from_settings(settings)
         self.library_root = library_root
         self.staging_root = staging_root
-        self.gate = gate or (lambda _name: contextlib.nullcontext())
+        self.gate: Gate = gate or LocalGate(settings)
         self.on_progress = on_progress
         self.lease_s = lease_s
         self.heartbeat_s = heartbeat_s
@@ -226,9 +230,7 @@ class DownloadEngine:
         return chain
 
     def _search(self, source: DownloadSource, job: _Job) -> list[Candidate]:
-        wait = self.store.reserve_start(source.name, self._interval(source.name))
-        if wait > 0:
-            time.sleep(wait)
+        self.gate.pace(source.name)
         try:
             found = source.search_raw(job.request)
         except NotFound:
@@ -363,9 +365,6 @@ class DownloadEngine:
         if not self.store.update_job(job.job_id, state, **fields):
             raise Cancelled(job.wanted_id)
 
-    def _interval(self, source: str) -> float:
-        return self.settings.min_interval_s.get(source, 0.0)
-
     def _template(self, kind: Kind, info: Probe) -> str:
         if kind is Kind.EPISODE:
             return self.settings.podcast_template
@@ -375,34 +374,32 @@ class DownloadEngine:
 
     @contextlib.contextmanager
     def _slot(self, source: str, job: _Job, candidate: Candidate) -> Iterator[None]:
-        """Hold one of the source's slots (across processes) and the injected gate;
-        the job is downloading inside, verifying after."""
-        fields = {
-            "candidate_key": candidate.key,
-            "candidate_title": candidate.title[:500],
-            "bytes_total": candidate.size,
-            "started_at": datetime.now(UTC),
-        }
-        limit, delay = self.settings.limit(source), 0.05
-        while True:
-            answer = self.store.start_transfer(
-                job.job_id, source, limit, self.lease_s, **fields
-            )
-            if answer == "started":
-                break
-            if answer == "cancelled":
+        """Hold one of the source's slots from the gate; the job is downloading
+        inside, verifying after (the slot is already given back then)."""
+        with self._held(source, job):
+            if not self.store.update_job(
+                job.job_id, "downloading", source=source,
+                candidate_key=candidate.key, candidate_title=candidate.title[:500],
+                bytes_total=candidate.size, started_at=datetime.now(UTC),
+            ):  # fmt: skip
                 raise Cancelled(job.wanted_id)
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 1.5, 1.0)
-        job.last_write = time.monotonic()
-        try:
-            with self.gate(source):
-                yield
-        except BaseException:
-            self.store.end_transfer(job.job_id, None)
-            raise
-        if not self.store.end_transfer(job.job_id, "verifying"):
-            raise Cancelled(job.wanted_id)
+            job.last_write = time.monotonic()
+            yield
+        self._state(job, "verifying")
+
+    def _held(self, source: str, job: _Job) -> contextlib.ExitStack:
+        """Wait for a slot in steps, renewing the job's heartbeat between them (so
+        it does not look dead to other processes while it waits) and noticing a
+        cancel; the returned stack holds the slot until it closes."""
+        step = max(1.0, min(30.0, self.lease_s / 4))
+        while True:
+            stack = contextlib.ExitStack()
+            try:
+                stack.enter_context(self.gate.slot(source, step))
+            except TimeoutError:
+                self._state(job, source=source)
+                continue
+            return stack
 
 
 def _meta(candidate: Candidate) -> dict[str, Any]:

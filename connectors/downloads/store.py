@@ -3,7 +3,8 @@
 Connectors do not import DuckDB, so the engine depends on this protocol and the task
 layer injects the warehouse's implementation (``warehouse.downloads.DownloadStore``),
 which satisfies it structurally. Every method is one short transaction there, so the
-state, the slots and the rate limits hold across processes.
+state holds across processes. Slots and rate limits are not here: they are the
+engine's gate (``connectors.downloads.gate``).
 
 Rows cross this boundary as plain dicts and tuples (the warehouse does not import
 connectors, so it cannot build connector records).
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 
 class JobStore(Protocol):
-    """Where wanted items, download jobs, the blocklist and per-source limits live."""
+    """Where wanted items, download jobs and the blocklist live."""
 
     def add_wanted(
         self, request_key: str, row: dict[str, Any]
@@ -55,22 +56,8 @@ class JobStore(Protocol):
         """Change a job's state/fields; False when the job was cancelled meanwhile."""
         ...
 
-    def start_transfer(
-        self, job_id: str, source: str, limit: int, lease_s: float, **fields: Any
-    ) -> str:
-        """Take one of ``limit`` slots of ``source`` (expired leases are freed) and
-        mark the job downloading: ``"started"``, ``"busy"`` (no slot free; the job's
-        heartbeat is renewed) or ``"cancelled"``."""
-        ...
-
-    def end_transfer(self, job_id: str, state: str | None) -> bool:
-        """Give the job's slot back and move it to ``state``; False if cancelled."""
-        ...
-
-    def progress(
-        self, job_id: str, done: int, total: int | None, lease_s: float
-    ) -> bool:
-        """Store progress, renew the job's slot lease; False when it was cancelled."""
+    def progress(self, job_id: str, done: int, total: int | None) -> bool:
+        """Store progress (and the job's heartbeat); False when it was cancelled."""
         ...
 
     def finish(
@@ -96,10 +83,6 @@ class JobStore(Protocol):
 
     def add_to_blocklist(self, source: str, key: str, reason: str) -> None:
         """Never pick this candidate again."""
-        ...
-
-    def reserve_start(self, source: str, min_interval_s: float) -> float:
-        """Book the next request start of ``source``; return seconds to wait first."""
         ...
 
     def cancel(self, wanted_id: str) -> bool:

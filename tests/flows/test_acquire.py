@@ -50,12 +50,13 @@ def test_download_command_imports_once_and_reports_the_scan(
 
 
 def test_per_source_limits_exist_and_a_missing_one_fails_loudly(ml_home: Path) -> None:
-    from tasks.downloads import ensure_limits, prefect_gate
+    from tasks.downloads import PrefectGate
+    from tasks.limits import ensure_limits
 
     limits = ensure_limits()
 
     assert limits["medialake-download-http"] == 2
-    with prefect_gate("http"):
+    with PrefectGate({}).slot("http", 10):
         pass
     with pytest.raises(Exception, match="medialake-download-nowhere") as error:
         with concurrency("medialake-download-nowhere", strict=True):

@@ -176,6 +176,12 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
             f"{api}/deployments/filter", json={}, auth=(user, password), timeout=5
         )
         assert opened.status_code == 200
+        limits = httpx.post(
+            f"{api}/v2/concurrency_limits/filter", json={}, auth=(user, password)
+        )  # made from the settings by `up` (tasks.limits)
+        assert {"medialake-ffmpeg", "medialake-rip", "medialake-download-http"} <= {
+            limit["name"] for limit in limits.json()
+        }
         monkeypatch.setenv("PREFECT_API_AUTH_STRING", auth)  # what the stack gets
         assert httpx.get(f"http://127.0.0.1:{dash}/_stcore/health").status_code == 200
         assert f"http://127.0.0.1:{dash}" in out.text
