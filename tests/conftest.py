@@ -74,3 +74,17 @@ def ml_home(bare_home: Path, empty_lake: Path) -> Path:
 
     copy_lake(empty_lake, bare_home)
     return bare_home
+
+
+@pytest.fixture
+def local_library(
+    sample_library: SampleSummary, ml_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A copy of the sample library, served as the folder server ``local``."""
+    import shutil
+
+    root = ml_home.parent / "library"
+    shutil.copytree(sample_library.root, root)
+    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_KIND", "filesystem")
+    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_ROOTS", str(root))
+    return root

@@ -16,14 +16,8 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def library(
-    sample_library: SampleSummary, ml_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    root = ml_home.parent / "library"
-    shutil.copytree(sample_library.root, root)
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_KIND", "filesystem")
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_ROOTS", str(root))
-    return root
+def library(local_library: Path) -> Path:
+    return local_library
 
 
 def count(table: str, active: bool = True) -> int:

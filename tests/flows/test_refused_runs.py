@@ -4,7 +4,6 @@ the next process that reaches it."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -19,22 +18,15 @@ from warehouse.spool import spool_path
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from medialake.sample import SampleSummary
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def library(
-    sample_library: SampleSummary, ml_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    root = ml_home.parent / "library"
-    shutil.copytree(sample_library.root, root)
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_KIND", "filesystem")
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_ROOTS", str(root))
+def library(local_library: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
     reset()
-    return root
+    return local_library
 
 
 def runs() -> list[tuple[str, str, str | None]]:

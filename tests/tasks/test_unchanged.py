@@ -4,7 +4,6 @@ walk and the warehouse, and the run is still recorded."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,10 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def synced(
-    sample_library: SampleSummary, ml_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def synced(local_library: Path) -> Path:
     """A copy of the sample library, synced in full once."""
-    root = ml_home.parent / "library"
-    shutil.copytree(sample_library.root, root)
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_KIND", "filesystem")
-    monkeypatch.setenv("MEDIALAKE_SERVERS_LOCAL_ROOTS", str(root))
     library_sync(mode="full")
-    return root
+    return local_library
 
 
 def runs() -> list[tuple[object, ...]]:
