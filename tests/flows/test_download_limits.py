@@ -53,7 +53,7 @@ def test_two_flows_in_two_processes_never_transfer_one_slot_source_at_once(
     media_server.max_active = 0
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     other = subprocess.Popen(
-        [sys.executable, "-m", "medialake", "download", "--kind", "track",
+        [sys.executable, "-m", "cli", "download", "--kind", "track",
          "--no-wanted", media_server.url("song.mp3", rate=60_000)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip

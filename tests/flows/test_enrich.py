@@ -152,7 +152,8 @@ def test_enrich_identifies_probes_caches_and_keeps_overrides(
         sync()
         first = enrich()
         assert first["status"] == "succeeded"
-        assert first["probed"] == 12  # 9 sample videos, 2 named ones, 1 corrupt
+        videos = sample_library.movies + sample_library.episodes
+        assert first["probed"] == videos + 3  # the sample's, 2 named ones, 1 corrupt
         assert first["probe_errors"] == 1
         found = identities()
         assert found["movie:Fight Club"][:2] == ("accepted", "550")
