@@ -38,7 +38,7 @@ from warehouse import accounts, api_tokens
 from warehouse.db import WarehouseError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from starlette.requests import Request
@@ -75,34 +75,32 @@ class Accounts:
         """The signed-in user of a cookie (looked up at most every :data:`CACHE_S`)."""
         if not cookie:
             return None
-        now = time.monotonic()
-        hit = self._cache.get(cookie)
-        if hit is not None and now - hit[0] < CACHE_S:
-            return hit[1]
-        try:
-            found = accounts.session_user(self.warehouse, cookie)
-        except WarehouseError as exc:
-            log.warning("sign-in check failed: %s", exc)
-            found = None
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[cookie] = (now, found)
-        return found
+        return self._cached(cookie, accounts.session_user, "sign-in")
 
     def token_user(self, token: str | None) -> accounts.User | None:
         """The user of an API token (``Authorization: Bearer``), cached like a cookie's
         user; :func:`warehouse.api_tokens.token_user` says how tokens are kept."""
         if not token:
             return None
-        key = "bearer:" + token
+        return self._cached(token, api_tokens.token_user, "token", prefix="bearer:")
+
+    def _cached(
+        self,
+        secret: str,
+        lookup: Callable[[Warehouse, str], accounts.User | None],
+        what: str,
+        prefix: str = "",
+    ) -> accounts.User | None:
+        """``lookup(secret)``, remembered for :data:`CACHE_S` (failed: None)."""
+        key = prefix + secret
         now = time.monotonic()
         hit = self._cache.get(key)
         if hit is not None and now - hit[0] < CACHE_S:
             return hit[1]
         try:
-            found = api_tokens.token_user(self.warehouse, token)
+            found = lookup(self.warehouse, secret)
         except WarehouseError as exc:
-            log.warning("token check failed: %s", exc)
+            log.warning("%s check failed: %s", what, exc)
             found = None
         if len(self._cache) > 10_000:
             self._cache.clear()
