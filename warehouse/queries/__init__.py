@@ -38,6 +38,21 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
     return rows[0][0] if rows else None
 
 
+def like(column: str, param: str) -> str:
+    """``column`` contains the text ``$param``, ignoring case and accents (both sides
+    normalized per row: for columns without a stored search key)."""
+    return (
+        f"contains(strip_accents(lower(coalesce({column}, ''))),"
+        f" strip_accents(lower(${param})))"
+    )
+
+
+def search_text(con: duckdb.DuckDBPyConnection, text: str) -> str:
+    """``text`` normalized as the stored search keys are (views/00_macros.sql:
+    ``ml_search_text``), once per query rather than once per row."""
+    return str(scalar(con, "SELECT ml_search_text(?)", [text]))
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view called ``name`` exists in the warehouse."""
     return bool(columns(con, name))

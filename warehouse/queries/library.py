@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from warehouse.queries import frame, records, scalar, table_exists
+from warehouse.queries import frame, like, records, scalar, search_text, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -77,13 +77,6 @@ class Page:
     next: Cursor | None
 
 
-def _like(column: str, param: str) -> str:
-    return (
-        f"contains(strip_accents(lower(coalesce({column}, ''))),"
-        f" strip_accents(lower(${param})))"
-    )
-
-
 def _files_where(clause: str) -> str:
     """Items whose active file matches ``clause`` (a condition on media_files)."""
     return (
@@ -100,9 +93,7 @@ def _where(
     if f.text.strip():
         # The keys are stored normalized (views/00_macros.sql: ml_search_text); the
         # words typed are normalized once, here, in the same way.
-        [(params["text"],)] = con.execute(
-            "SELECT ml_search_text(?)", [f.text.strip()]
-        ).fetchall()
+        params["text"] = search_text(con, f.text.strip())
         path = "coalesce(search_key, ml_search_text(path))"
         clauses.append(
             "(contains(search_text, $text)"
@@ -112,7 +103,7 @@ def _where(
         value = getattr(f, name).strip()
         if value:
             params[name] = value
-            clauses.append(_like(name, name))
+            clauses.append(like(name, name))
     if f.year_from is not None:
         params["year_from"] = f.year_from
         clauses.append("year >= $year_from")
