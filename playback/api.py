@@ -33,6 +33,8 @@ from warehouse.accounts import AccountError, User
 from warehouse.queries import catalog
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from playback.progress import ProgressBook
 
 log = logging.getLogger("medialake.playback.api")
@@ -444,6 +446,16 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
             )
         )
 
+    def one(
+        read: Callable[..., dict[str, Any] | None], what: str, *key: str
+    ) -> dict[str, Any]:
+        """The record ``read`` finds for ``key``; 404 when there is none."""
+        with wh.read() as con:
+            found = read(con, *key)
+        if found is None:
+            raise HTTPException(404, f"no such {what}")
+        return found
+
     @api.get("/library/shows", response_model=ShowPage, tags=["library"])
     def list_shows(
         user: Member,
@@ -462,11 +474,7 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
     )
     def show_detail(user: Member, server_id: str, native_id: str) -> dict[str, Any]:
         """One show with its seasons and their episodes in order."""
-        with wh.read() as con:
-            found = catalog.show(con, server_id, native_id)
-        if found is None:
-            raise HTTPException(404, "no such show")
-        return found
+        return one(catalog.show, "show", server_id, native_id)
 
     @api.get("/library/media-files", response_model=MediaFilePage, tags=["library"])
     def list_media_files(
@@ -513,11 +521,7 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
     )
     def album_detail(user: Member, server_id: str, native_id: str) -> dict[str, Any]:
         """One album with its tracks by disc and number."""
-        with wh.read() as con:
-            found = catalog.album(con, server_id, native_id)
-        if found is None:
-            raise HTTPException(404, "no such album")
-        return found
+        return one(catalog.album, "album", server_id, native_id)
 
     @api.get("/library/artists", response_model=ArtistPage, tags=["library"])
     def list_artists(
@@ -558,10 +562,7 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
     )
     def item_detail(user: Member, server_id: str, native_id: str) -> dict[str, Any]:
         """A track, movie or episode with its file, streams, identities and asset."""
-        with wh.read() as con:
-            found = catalog.item(con, server_id, native_id)
-        if found is None:
-            raise HTTPException(404, "no such item")
+        found = one(catalog.item, "item", server_id, native_id)
         kind = str(found["item"]["item_kind"])
         return {**found, "artwork": art_url(kind, server_id, native_id)}
 
