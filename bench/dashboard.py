@@ -10,16 +10,14 @@ Targets (issue 4): every query under 500 ms, the Library page under 1 s, under 5
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from bench import scratch
 from warehouse.db import Warehouse
 from warehouse.library import store_derived_keys
 from warehouse.migrate import migrate, prime_statistics
@@ -154,12 +152,8 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="medialake-bench-dashboard-"))
-    os.environ["MEDIALAKE_HOME"] = str(work)
-    try:
+    with scratch("dashboard", home=True) as work:
         run(Warehouse(work / "medialake.duckdb"), args.tracks, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(wh: Warehouse, tracks: int, runs_: int) -> None:

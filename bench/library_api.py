@@ -13,14 +13,12 @@ with an API token (``Authorization: Bearer``) instead of the cookie.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench import scratch
 from bench.dashboard import generate
 from playback.api import encode_cursor
 from playback.app import PlaybackConfig, create_app
@@ -73,12 +71,8 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="medialake-bench-api-"))
-    os.environ["MEDIALAKE_HOME"] = str(work)
-    try:
+    with scratch("api", home=True) as work:
         run(work, args.tracks, args.requests)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(work: Path, tracks: int, n: int) -> None:

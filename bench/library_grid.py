@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench import scratch
 from bench.dashboard import APP, deep_cursor, generate
 from connectors.metadata import images
 from warehouse import artwork
@@ -145,11 +144,8 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="medialake-bench-grid-"))
-    try:
+    with scratch("grid") as work:
         run(work, args.tracks, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

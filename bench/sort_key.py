@@ -17,14 +17,11 @@ sort has of a request.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
+from bench import scratch
 from bench.dashboard import generate
 from warehouse.db import Warehouse
 from warehouse.queries import catalog
@@ -75,12 +72,8 @@ def main() -> None:
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="medialake-bench-sort-"))
-    os.environ["MEDIALAKE_HOME"] = str(work)
-    try:
+    with scratch("sort", home=True) as work:
         run(Warehouse(work / "medialake.sqlite"), args.tracks, args.runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(wh: Warehouse, tracks: int, runs: int) -> None:

@@ -27,9 +27,7 @@ import math
 import multiprocessing
 import os
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 
+from bench import scratch
 from bench.dashboard import CASES, DEEP, deep_cursor, generate, timed
 from bench.upsert import resync, tracks
 from medialake.settings import WarehouseSettings
@@ -271,12 +270,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--postgres", metavar="URL")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="medialake-bench-warehouse-"))
-    try:
-        run(args, work)
-    finally:
-        close_all()
-        shutil.rmtree(work, ignore_errors=True)
+    with scratch("warehouse") as work:
+        try:
+            run(args, work)
+        finally:
+            close_all()
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
