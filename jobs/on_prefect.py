@@ -65,71 +65,6 @@ def _pinned() -> AbstractContextManager[Any]:
     return temporary_settings(updates={PREFECT_API_URL: api_url()})
 
 
-def start(
-    wh: Warehouse,
-    spec: FlowSpec,
-    params: dict[str, Any],
-    retry_of: str | None,
-    requested_by: str = "dashboard",
-) -> Started:
-    """Run the deployment ``spec`` now (without waiting) and record the job."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
-    from prefect.deployments import run_deployment
-
-    with _pinned(), get_client(sync_client=True) as client:
-        found = client.read_deployments(
-            deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=[spec.name])
-            )
-        )
-        if not found:
-            raise NoDeployment(
-                f"the Prefect server has no deployment {spec.name!r}: run "
-                "'medialake up' or 'prefect deploy --all' first"
-            )
-        flow_run = cast(
-            "FlowRun", run_deployment(found[0].id, parameters=params, timeout=0)
-        )
-    run_id = str(flow_run.id)
-    url = flow_run_url(run_id)
-    job_id = jobs.new_job_id()
-    with wh.write() as con:
-        jobs.record_job(
-            con,
-            job_id,
-            spec.name,
-            params,
-            "prefect",
-            flow_run_id=run_id,
-            flow_run_url=url,
-            retry_of=retry_of,
-            requested_by=requested_by,
-        )
-    return Started(
-        job_id, "prefect", f"flow run {flow_run.name} of {spec.name} created", url
-    )
-
-
-def refresh(wh: Warehouse, job: dict[str, Any]) -> None:
-    """Close the job when its flow run reached a final state."""
-    from prefect.client.orchestration import get_client
-
-    with _pinned(), get_client(sync_client=True) as client:
-        run = client.read_flow_run(job["flow_run_id"])
-    state = run.state
-    if state is None or state.type.value not in FINAL_STATES:
-        return
-    status = FINAL_STATES[state.type.value]
-    with wh.write() as con:
-        jobs.finish_job(
-            con,
-            job["job_id"],
-            status,
-            error=None if status == "succeeded" else (state.message or state.name),
-        )
-
-
 def cancel_flow_run(flow_run_id: str) -> str:
     """Ask Prefect to cancel a flow run (its worker stops the process)."""
     from prefect.client.orchestration import get_client
@@ -138,14 +73,6 @@ def cancel_flow_run(flow_run_id: str) -> str:
     with _pinned(), get_client(sync_client=True) as client:
         client.set_flow_run_state(flow_run_id, Cancelling(), force=True)
     return f"asked Prefect to cancel flow run {flow_run_id}"
-
-
-def cancel(wh: Warehouse, job: dict[str, Any]) -> str:
-    """Cancel the job's flow run and close the job (and the sync runs it left)."""
-    message = cancel_flow_run(job["flow_run_id"])
-    with wh.write() as con:
-        close_cancelled(con, job, CANCEL_REASON)
-    return message
 
 
 class PrefectBackend:
@@ -161,13 +88,68 @@ class PrefectBackend:
         retry_of: str | None,
         requested_by: str = "dashboard",
     ) -> Started:
-        """See :func:`start`."""
-        return start(wh, spec, params, retry_of, requested_by)
+        """Run the deployment ``spec`` now (without waiting) and record the job."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import (
+            DeploymentFilter,
+            DeploymentFilterName,
+        )
+        from prefect.deployments import run_deployment
 
-    def cancel(self, wh: Warehouse, job: dict[str, Any]) -> str:
-        """See :func:`cancel`."""
-        return cancel(wh, job)
+        with _pinned(), get_client(sync_client=True) as client:
+            found = client.read_deployments(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[spec.name])
+                )
+            )
+            if not found:
+                raise NoDeployment(
+                    f"the Prefect server has no deployment {spec.name!r}: run "
+                    "'medialake up' or 'prefect deploy --all' first"
+                )
+            flow_run = cast(
+                "FlowRun", run_deployment(found[0].id, parameters=params, timeout=0)
+            )
+        run_id = str(flow_run.id)
+        url = flow_run_url(run_id)
+        job_id = jobs.new_job_id()
+        with wh.write() as con:
+            jobs.record_job(
+                con,
+                job_id,
+                spec.name,
+                params,
+                "prefect",
+                flow_run_id=run_id,
+                flow_run_url=url,
+                retry_of=retry_of,
+                requested_by=requested_by,
+            )
+        return Started(
+            job_id, "prefect", f"flow run {flow_run.name} of {spec.name} created", url
+        )
 
     def refresh(self, wh: Warehouse, job: dict[str, Any]) -> None:
-        """See :func:`refresh`."""
-        refresh(wh, job)
+        """Close the job when its flow run reached a final state."""
+        from prefect.client.orchestration import get_client
+
+        with _pinned(), get_client(sync_client=True) as client:
+            run = client.read_flow_run(job["flow_run_id"])
+        state = run.state
+        if state is None or state.type.value not in FINAL_STATES:
+            return
+        status = FINAL_STATES[state.type.value]
+        with wh.write() as con:
+            jobs.finish_job(
+                con,
+                job["job_id"],
+                status,
+                error=None if status == "succeeded" else (state.message or state.name),
+            )
+
+    def cancel(self, wh: Warehouse, job: dict[str, Any]) -> str:
+        """Cancel the job's flow run and close the job (and the sync runs it left)."""
+        message = cancel_flow_run(job["flow_run_id"])
+        with wh.write() as con:
+            close_cancelled(con, job, CANCEL_REASON)
+        return message
