@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 CATALOG = "medialake.sqlite"
+
+
+@contextmanager
+def holding(
+    script: str, *args: str, env: dict[str, str] | None = None, kill: bool = False
+) -> Iterator[subprocess.Popen[str]]:
+    """Another process (``python -c script args``) that holds something of the
+    warehouse's (a lock, a transaction) from when it prints ``holding`` until the block
+    ends; then it is sent a line to let go and end, or with ``kill`` killed."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "holding"
+        yield process
+    finally:
+        if kill:
+            process.kill()
+            process.wait()
+        else:
+            process.communicate("\n", timeout=30)
 
 
 def catalog(home: Path) -> Path:

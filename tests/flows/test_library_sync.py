@@ -11,6 +11,7 @@ import pytest
 from flows.library_sync import library_sync
 from medialake.sample import SampleSummary
 from tasks.context import warehouse
+from tests.lake import holding
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -185,20 +186,9 @@ with wh.exclusive("sync-local"):
 def test_a_second_sync_of_a_server_is_refused_with_its_row_and_spares_the_first(
     library: Path,
 ) -> None:
-    import subprocess
-    import sys
-
     from flows.library_sync import SyncFailed
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SYNC_LOCK, str(warehouse().path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_SYNC_LOCK, str(warehouse().path), kill=True) as holder:
         with pytest.raises(
             SyncFailed, match=rf"another sync of local.*PID {holder.pid}"
         ):
@@ -210,9 +200,7 @@ def test_a_second_sync_of_a_server_is_refused_with_its_row_and_spares_the_first(
         assert rows[0][:2] == ("held-run", "running")  # not marked interrupted
         assert rows[1][1] == "failed"
         assert f"PID {holder.pid}" in rows[1][2]
-    finally:
-        holder.kill()  # the holder dies: its lock goes with it
-        holder.wait()
+    # the holder was killed: its lock went with it
     assert sync("full")["status"] == "succeeded"
     with warehouse().read() as con:
         held = con.execute(

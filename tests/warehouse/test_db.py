@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.lake import NOTEBOOK
+from tests.lake import NOTEBOOK, holding
 from warehouse.db import (
     QueryTimeout,
     Warehouse,
@@ -75,32 +75,25 @@ def test_a_failed_transaction_leaves_nothing(wh: Warehouse) -> None:
 
 
 def test_a_writer_waits_for_another_writer_then_succeeds(wh: Warehouse) -> None:
-    holder = start(HOLD_WRITE, str(wh.path), "1.0")
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "holding"
-    started = time.monotonic()
-    with wh.write() as con:
-        con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
-    assert time.monotonic() - started >= 0.3
-    holder.wait(10)
+    with holding(HOLD_WRITE, str(wh.path), "1.0"):
+        started = time.monotonic()
+        with wh.write() as con:
+            con.execute(
+                "INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')"
+            )
+        assert time.monotonic() - started >= 0.3
     assert count(wh) == 2
 
 
 def test_a_lock_held_too_long_names_the_process_that_holds_it(wh: Warehouse) -> None:
     impatient = Warehouse(wh.path, lock_timeout_s=0.5)
-    holder = start(HOLD_WRITE, str(wh.path), "30")
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_WRITE, str(wh.path), "30", kill=True) as holder:
         with pytest.raises(WarehouseBusy, match=rf"PID {holder.pid}\b"):
             with impatient.write():
                 pass
         started = time.monotonic()
         assert count(wh) == 0  # readers never wait for a writer
         assert time.monotonic() - started < 2
-    finally:
-        holder.kill()
-        holder.wait()
     with impatient.write() as con:  # a killed writer leaves the lock free
         con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'filesystem')")
     assert count(wh) == 1  # and its uncommitted row is gone

@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.lake import holding
 from tests.pg import PostgresServer
 from warehouse.db import Warehouse, WarehouseBusy, close_all
 from warehouse.migrate import migrate, migrations
@@ -391,19 +392,13 @@ def test_a_lock_held_too_long_names_the_process_that_holds_it(wh: Warehouse) -> 
         data_path=wh.location.data_path,
         extension_dir=wh.location.extension_dir,
     )
-    holder = start(HOLD_WRITE, wh, "30")
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_WRITE, *argv(wh), "30", kill=True) as holder:
         with pytest.raises(WarehouseBusy, match=rf"PID {holder.pid}\b.*127\.0\.0\.1"):
             with impatient.write():
                 pass
         started = time.monotonic()
         assert servers(wh) == []  # readers never wait for a writer
         assert time.monotonic() - started < 2
-    finally:
-        holder.kill()
-        holder.wait()
     with impatient.write() as con:  # a killed writer's session and lock are gone
         con.execute("INSERT INTO servers (server_id, kind) VALUES ('a', 'plex')")
     assert servers(wh) == ["a"]  # and so is its uncommitted row
