@@ -73,10 +73,11 @@ _YEAR = re.compile(r"(\d{4})")
 _GAIN = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)")
 # A file smaller than this share of what its header's bitrate x duration promises is
 # truncated (cover art and tags only ever make a file larger). Checked where the
-# duration comes from a header count (MP3's Xing/VBRI frames, ASF's play duration);
-# Ogg, FLAC and MP4 durations come from the stream itself.
+# duration comes from a header count (MP3's Xing/VBRI frames, ASF's play duration,
+# the data size a WAV or AIFF header declares); Ogg, FLAC and MP4 durations come from
+# the stream itself.
 _TRUNCATED = 0.5
-_SIZE_CHECKED = {"MP3", "ASF"}
+_SIZE_CHECKED = {"MP3", "ASF", "WAVE", "AIFF"}
 # FLAC's duration is the STREAMINFO sample count: a cut-off download keeps the full
 # count. Even digital silence costs FLAC ~1.5 kb/s, so less than this is a cut file.
 _FLAC_FLOOR_BPS = 1000
@@ -281,6 +282,8 @@ def _from_mutagen(
             tech.bitrate = int(media * 8 / length)
             # a duration its media cannot fill (a chapter track's empty audio)
             truncated = truncated or tech.bitrate < _MP4_FLOOR_BPS
+        if tech.codec == "aac" and tech.channels == 2 and _mono_aac(path):
+            tech.channels = 1
     elif name == "TrueAudio":
         tech.channels, tech.bit_depth = chunks.tta_header(path)
     elif name == "DSF":  # a sample count short of the data: ffmpeg plays the data
@@ -291,7 +294,20 @@ def _from_mutagen(
         tech.sample_rate = 48000
     if not nominal and length > 0 and name != "MP4":  # APE, WavPack, TAK: none
         tech.bitrate = int(size * 8 / length)
-    return fields, tech, extra.compressed or truncated or name in _NOT_AUDIO
+    # raw ADTS AAC: its duration is mutagen's estimate from the first frames'
+    # bitrate, and HE-AAC's headers give the core's half rate and mono; ffmpeg's
+    # packet count and decoder are the truth (a process per raw .aac file only)
+    adts = name == "AAC" and getattr(info, "_type", "") == "ADTS"
+    return fields, tech, extra.compressed or truncated or adts or name in _NOT_AUDIO
+
+
+def _mono_aac(path: Path) -> bool:
+    """An AAC track whose decoder configuration says mono at more than 24 kHz, under a
+    sample entry that says 2 channels (mutagen keeps the entry's 2, as a mono config
+    may hide Parametric Stereo): PS needs SBR, and SBR a core rate of 24 kHz or less,
+    so it is mono, as ffmpeg decodes it."""
+    config = chunks.mp4_aac_config(path)
+    return config is not None and config[2] == 1 and config[1] > 24000
 
 
 def _flac_cut(path: Path, info: Any) -> bool:
@@ -443,6 +459,9 @@ def describe_error(exc: BaseException, path: Path) -> str:
         text = _EMPTY_ERRORS.get(name, name)
         if name == "error" and type(exc).__module__ == "zlib":
             text = "a compressed tag frame cannot be decompressed"
+        elif isinstance(exc.__context__, OSError) and not str(exc.__context__):
+            # mutagen's short read: a tag that says it is longer than the file
+            text = "the tag runs past the end of the file (truncated)"
     if where and where.lower() not in text.lower() and not where.startswith("_"):
         text = f"{where}: {text}"
     return text.splitlines()[0][:200]
