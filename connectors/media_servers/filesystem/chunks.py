@@ -92,7 +92,16 @@ def mp4_media(path: Path) -> tuple[int | None, bool]:
     """The total size of an MP4's ``mdat`` boxes (its coded media), or None, and
     whether a box runs past the end of the file (a truncated file: its header's
     duration is a promise the data does not keep)."""
-    total, found, truncated = 0, False, False
+    media, truncated, _ = mp4_layout(path)
+    return media, truncated
+
+
+def mp4_layout(path: Path) -> tuple[int | None, bool, tuple[int, int, int] | None]:
+    """:func:`mp4_media`'s answers and, from the same walk, the first ``mp4a``
+    track's AudioSpecificConfig: (audio object type, sampling frequency, channel
+    configuration), from its ``esds`` (box headers down moov/trak/mdia/minf/stbl/stsd
+    and a few hundred bytes are read), or None."""
+    total, found, truncated, aac = 0, False, False, None
     try:
         with path.open("rb") as f:
             end = f.seek(0, 2)
@@ -114,10 +123,13 @@ def mp4_media(path: Path) -> tuple[int | None, bool]:
                 if kind == b"mdat":
                     media = min(size, end - offset) - header
                     total, found = total + max(0, media), True
+                elif kind == b"moov" and aac is None:
+                    box_end = min(offset + size, end)
+                    aac = _first_aac(f, offset + header, box_end, 1)
                 offset += size
-    except (OSError, struct.error):
-        return None, False
-    return (total if found else None), truncated
+    except (OSError, struct.error, IndexError):
+        return None, False, aac
+    return (total if found else None), truncated, aac
 
 
 def tta_header(path: Path) -> tuple[int | None, int | None]:
@@ -299,19 +311,6 @@ _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000)
 _AAC_RATES_LOW = (12000, 11025, 8000, 7350)
 
 
-def mp4_aac_config(path: Path) -> tuple[int, int, int] | None:
-    """The first ``mp4a`` track's AudioSpecificConfig: (audio object type, sampling
-    frequency, channel configuration), from its ``esds``; None where there is none.
-    Reads box headers down moov/trak/mdia/minf/stbl/stsd and the esds (a few hundred
-    bytes), seeking over everything else."""
-    try:
-        with path.open("rb") as f:
-            end = f.seek(0, 2)
-            return _first_aac(f, 0, end, 0)
-    except (OSError, struct.error, IndexError):
-        return None
-
-
 def _first_aac(
     f: BinaryIO, start: int, end: int, depth: int
 ) -> tuple[int, int, int] | None:
@@ -392,3 +391,25 @@ def _audio_specific_config(data: bytes) -> tuple[int, int, int] | None:
     channels = (bits >> 19) & 0xF
     rates = (*_AAC_RATES, *_AAC_RATES_LOW)
     return object_type, rates[index] if index < len(rates) else 0, channels
+
+
+def xing_trim(path: Path, offset: int) -> int:
+    """Samples an MP3's encoder delay and padding add, from the LAME-style extension
+    that ffmpeg (``Lavc``/``Lavf``) writes after the Xing/Info header at ``offset``
+    (mutagen reads this only from LAME's own); 0 where there is none."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            head = f.read(8)
+            if len(head) < 8 or head[:4] not in {b"Xing", b"Info"}:
+                return 0
+            flags = struct.unpack(">I", head[4:8])[0]
+            skip = 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1)
+            f.seek(skip + 4 * (flags >> 3 & 1), 1)
+            extension = f.read(24)
+    except (OSError, struct.error):
+        return 0
+    if len(extension) < 24 or not extension.startswith((b"Lavc", b"Lavf")):
+        return 0
+    packed = int.from_bytes(extension[21:24], "big")
+    return (packed >> 12) + (packed & 0xFFF)

@@ -159,3 +159,41 @@ def test_a_tag_longer_than_its_file_is_an_error_that_says_so() -> None:
     refused = _read("pytaglib-3.2.0/compressed_id3_frame.mp3")
     assert isinstance(refused, UnreadableMedia)
     assert "ID3: the tag runs past the end of the file" in str(refused)
+
+
+def test_an_mp3_from_ffmpegs_encoder_lasts_what_it_plays() -> None:
+    """puremagic's MPEG-2 VBR file: its Xing count promises 3.265 s; the delay and
+    padding in ffmpeg's own LAME-style header (which mutagen skips) are not played."""
+    tags = _read("puremagic-2.2.0/test_mpeg2_mp3_VBR_128k_id3v2_24.mp3")
+    assert isinstance(tags, AudioTags)
+    assert tags.duration_s == pytest.approx(3.196, abs=0.002)
+
+
+def test_mono_aac_under_a_stereo_sample_entry_is_mono() -> None:
+    """beets' AAC files: the sample entry says 2 channels, the decoder configuration
+    mono at 44.1 kHz (no room for Parametric Stereo); ffmpeg decodes one channel."""
+    for name in ("full", "min", "partial", "image"):
+        tags = _read(f"beets-2.14.1/{name}.m4a")
+        assert isinstance(tags, AudioTags)
+        assert tags.channels == 1
+    stereo = _read("pytaglib-3.2.0/issue46.m4a")
+    assert isinstance(stereo, AudioTags)
+    assert stereo.channels == 2
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "hachoir-3.4.0/ladouce_1h15.wav",  # a WAV header promising 534 s, 5 KB kept
+        "audiofile-1.6.1/gs-16b-1c-44100hz.aac",  # ADTS: mutagen estimates 13.9 s
+        "pymediainfo-7.0.1/aac_he_v2.aac",  # HE-AAC v2: headers say 22 kHz mono
+        "hachoir-3.4.0/hotel_california.flac",  # a FLAC cut to 32 KB
+        "mutagen-1.47.0/issue_29.wma",  # a truncated WMA whose header says 40.6 s
+    ],
+)
+def test_a_header_that_lies_is_checked_against_what_ffmpeg_decodes(key: str) -> None:
+    truth, tags = REFERENCE[key], _read(key)
+    assert isinstance(tags, AudioTags)
+    assert tags.duration_s == pytest.approx(truth["decoded_s"], rel=0.01, abs=0.05)
+    assert tags.sample_rate == truth["sample_rate"]
+    assert tags.channels == truth["channels"]
