@@ -2,7 +2,7 @@
 
 The corpus is tests/corpus/mutagen (mutagen's own test data, GPL-2) with its table of
 what the tags hold (``expected.json``), and the fetched corpus (the media test files of
-ten projects on PyPI, mutagen and beets among them: tests/corpus/README.md;
+twelve projects on PyPI, mutagen and beets among them: tests/corpus/README.md;
 ``python tests/corpus/fetch.py``), whose tags are scored against what ffprobe shows.
 beets is built in a throwaway virtual environment under ``bench/.work/beets-venv``
 (never in the product) and reads the same files through its ``Item.from_path``.

@@ -97,6 +97,18 @@ SOURCES = (
         "66b56cd6474bf41d8c54660347d37afcc3f7d1970648de365c102ef77548aadb",
         ("tests/fixtures",),
     ),
+    Source(
+        "miniaudio",
+        "1.71",
+        "ff51e2887bb673e2e757752b586b3dc924d59aa5fbcae9bbc45f4a111bd3262b",
+        ("tests/audio",),
+    ),
+    Source(
+        "pyglet",
+        "2.1.19",
+        "77fae024df940c60917ba604bab9b7e26306d66734186634b698c708cdd9f4be",
+        ("tests/data/media", "examples/media", "examples/game/resources"),
+    ),
 )
 # "media": what the library scans as audio or video (connectors/.../scan.py)
 MEDIA_SUFFIXES = set(
