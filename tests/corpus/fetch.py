@@ -17,6 +17,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -24,6 +25,7 @@ from urllib.parse import urljoin
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 INDEX = "https://pypi.org/pypi/{name}/json"
+RELEASE = "https://pypi.org/pypi/{name}/{version}/json"
 
 
 class Source(NamedTuple):
@@ -145,10 +147,17 @@ def folder(name: str, version: str) -> Path:
 
 
 def _sdist_url(source: Source) -> str:
-    index = INDEX.format(name=source.name)
-    with urllib.request.urlopen(index, timeout=60) as answer:
-        releases = json.load(answer)["releases"]
-    for entry in releases.get(source.version, []):
+    """The sdist's address, from the release's JSON (or, where a mirror serves only
+    the project's, from its list of releases)."""
+    index = RELEASE.format(name=source.name, version=source.version)
+    try:
+        with urllib.request.urlopen(index, timeout=60) as answer:
+            files = json.load(answer)["urls"]
+    except urllib.error.HTTPError:
+        index = INDEX.format(name=source.name)
+        with urllib.request.urlopen(index, timeout=60) as answer:
+            files = json.load(answer)["releases"].get(source.version, [])
+    for entry in files:
         if entry["packagetype"] == "sdist":
             return urljoin(index, entry["url"])
     raise SystemExit(f"corpus: PyPI has no sdist of {source.name} {source.version}")
