@@ -314,12 +314,13 @@ _AAC_RATES_LOW = (12000, 11025, 8000, 7350)
 def _first_aac(
     f: BinaryIO, start: int, end: int, depth: int
 ) -> tuple[int, int, int] | None:
+    """Down the box path from ``depth`` (0: moov), to the first mp4a's esds."""
     for kind, body, box_end in _boxes(f, start, end):
         if depth < len(_MP4_TO_STSD) and kind == _MP4_TO_STSD[depth]:
             found = _first_aac(
                 f, body + (8 if kind == b"stsd" else 0), box_end, depth + 1
             )
-            if found is not None:
+            if found is not None or kind != b"trak":  # one of each, but every track
                 return found
         elif depth == len(_MP4_TO_STSD) and kind == b"mp4a":
             # AudioSampleEntry: 28 bytes (v0), 44 (v1) or 64 (v2) before its boxes
