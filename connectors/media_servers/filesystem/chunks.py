@@ -1,7 +1,7 @@
 """What mutagen does not read from WAV, AIFF and MP4 headers: RIFF INFO and AIFF text
 chunks (tags no peer reads), the WAV format code and the AIFF-C compression type (to
-know when the header's duration and bitrate are lies), and the size of an MP4's media
-data (its true bitrate).
+know when the header's duration and bitrate are lies), the size of an MP4's media
+data (its true bitrate) and its AAC decoder configuration (its true channels).
 
 Each function reads only chunk headers (seeking over the data) and answers with what it
 found; a damaged or foreign file gives an empty answer, never an exception.
@@ -92,7 +92,16 @@ def mp4_media(path: Path) -> tuple[int | None, bool]:
     """The total size of an MP4's ``mdat`` boxes (its coded media), or None, and
     whether a box runs past the end of the file (a truncated file: its header's
     duration is a promise the data does not keep)."""
-    total, found, truncated = 0, False, False
+    media, truncated, _ = mp4_layout(path)
+    return media, truncated
+
+
+def mp4_layout(path: Path) -> tuple[int | None, bool, tuple[int, int, int] | None]:
+    """:func:`mp4_media`'s answers and, from the same walk, the first ``mp4a``
+    track's AudioSpecificConfig: (audio object type, sampling frequency, channel
+    configuration), from its ``esds`` (box headers down moov/trak/mdia/minf/stbl/stsd
+    and a few hundred bytes are read), or None."""
+    total, found, truncated, aac = 0, False, False, None
     try:
         with path.open("rb") as f:
             end = f.seek(0, 2)
@@ -114,10 +123,13 @@ def mp4_media(path: Path) -> tuple[int | None, bool]:
                 if kind == b"mdat":
                     media = min(size, end - offset) - header
                     total, found = total + max(0, media), True
+                elif kind == b"moov" and aac is None:
+                    box_end = min(offset + size, end)
+                    aac = _first_aac(f, offset + header, box_end, 1)
                 offset += size
-    except (OSError, struct.error):
-        return None, False
-    return (total if found else None), truncated
+    except (OSError, struct.error, IndexError):
+        return None, False, aac
+    return (total if found else None), truncated, aac
 
 
 def tta_header(path: Path) -> tuple[int | None, int | None]:
@@ -292,3 +304,113 @@ def dsf_data_seconds(path: Path) -> float | None:
     data = struct.unpack("<Q", head[84:92])[0] - 12
     per_channel = max(0, data // channels - block)
     return per_channel * 8 / rate
+
+
+_MP4_TO_STSD = (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd")
+_AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000)
+_AAC_RATES_LOW = (12000, 11025, 8000, 7350)
+
+
+def _first_aac(
+    f: BinaryIO, start: int, end: int, depth: int
+) -> tuple[int, int, int] | None:
+    """Down the box path from ``depth`` (0: moov), to the first mp4a's esds."""
+    for kind, body, box_end in _boxes(f, start, end):
+        if depth < len(_MP4_TO_STSD) and kind == _MP4_TO_STSD[depth]:
+            found = _first_aac(
+                f, body + (8 if kind == b"stsd" else 0), box_end, depth + 1
+            )
+            if found is not None or kind != b"trak":  # one of each, but every track
+                return found
+        elif depth == len(_MP4_TO_STSD) and kind == b"mp4a":
+            # AudioSampleEntry: 28 bytes (v0), 44 (v1) or 64 (v2) before its boxes
+            f.seek(body + 8)
+            version = struct.unpack(">H", f.read(2))[0]
+            skip = {0: 28, 1: 44, 2: 64}.get(version, 28)
+            for child, child_body, child_end in _boxes(f, body + skip, box_end):
+                if child == b"esds":
+                    f.seek(child_body + 4)  # version and flags
+                    return _audio_specific_config(
+                        f.read(min(512, child_end - child_body))
+                    )
+    return None
+
+
+def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, body offset, end offset) of each box from ``start`` to ``end``."""
+    offset = start
+    for _ in range(_MAX_CHUNKS):
+        if offset + 8 > end:
+            return
+        f.seek(offset)
+        size, kind = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", f.read(8))[0], 16
+        elif size == 0:
+            size = end - offset
+        if size < header:
+            return
+        yield kind, offset + header, min(offset + size, end)
+        offset += size
+
+
+def _audio_specific_config(data: bytes) -> tuple[int, int, int] | None:
+    """From an ES_Descriptor: the DecoderSpecificInfo's first bits (ISO 14496-1/-3)."""
+    at = 0
+
+    def descriptor() -> tuple[int, int]:  # (tag, length), ``at`` moved to the body
+        nonlocal at
+        tag, length = data[at], 0
+        at += 1
+        for _ in range(4):
+            byte = data[at]
+            at += 1
+            length = (length << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        return tag, length
+
+    tag, _ = descriptor()
+    if tag != 0x03:  # ES_Descriptor
+        return None
+    flags = data[at + 2]
+    at += 3 + (2 if flags & 0x80 else 0) + (2 if flags & 0x20 else 0)
+    if flags & 0x40:  # a URL
+        at += 1 + data[at]
+    tag, _ = descriptor()
+    if tag != 0x04 or data[at] != 0x40:  # DecoderConfigDescriptor, MPEG-4 audio
+        return None
+    at += 13
+    tag, _ = descriptor()
+    if tag != 0x05:  # DecoderSpecificInfo: the AudioSpecificConfig
+        return None
+    bits = int.from_bytes(data[at : at + 4], "big")
+    object_type, index = bits >> 27, (bits >> 23) & 0xF
+    if object_type == 31 or index == 15:  # escapes: not needed for the mono check
+        return None
+    channels = (bits >> 19) & 0xF
+    rates = (*_AAC_RATES, *_AAC_RATES_LOW)
+    return object_type, rates[index] if index < len(rates) else 0, channels
+
+
+def xing_trim(path: Path, offset: int) -> int:
+    """Samples an MP3's encoder delay and padding add, from the LAME-style extension
+    that ffmpeg (``Lavc``/``Lavf``) writes after the Xing/Info header at ``offset``
+    (mutagen reads this only from LAME's own); 0 where there is none."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            head = f.read(8)
+            if len(head) < 8 or head[:4] not in {b"Xing", b"Info"}:
+                return 0
+            flags = struct.unpack(">I", head[4:8])[0]
+            skip = 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1)
+            f.seek(skip + 4 * (flags >> 3 & 1), 1)
+            extension = f.read(24)
+    except (OSError, struct.error):
+        return 0
+    if len(extension) < 24 or not extension.startswith((b"Lavc", b"Lavf")):
+        return 0
+    packed = int.from_bytes(extension[21:24], "big")
+    return (packed >> 12) + (packed & 0xFFF)

@@ -73,15 +73,19 @@ _YEAR = re.compile(r"(\d{4})")
 _GAIN = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)")
 # A file smaller than this share of what its header's bitrate x duration promises is
 # truncated (cover art and tags only ever make a file larger). Checked where the
-# duration comes from a header count (MP3's Xing/VBRI frames, ASF's play duration);
-# Ogg, FLAC and MP4 durations come from the stream itself.
+# duration comes from a header count (MP3's Xing/VBRI frames, ASF's play duration,
+# the data size a WAV or AIFF header declares); Ogg, FLAC and MP4 durations come from
+# the stream itself.
 _TRUNCATED = 0.5
-_SIZE_CHECKED = {"MP3", "ASF"}
+_SIZE_CHECKED = {"MP3", "ASF", "WAVE", "AIFF"}
 # FLAC's duration is the STREAMINFO sample count: a cut-off download keeps the full
 # count. Even digital silence costs FLAC ~1.5 kb/s, so less than this is a cut file.
 _FLAC_FLOOR_BPS = 1000
 # the share of STREAMINFO's samples a whole FLAC's last frame reaches
 _FLAC_KEPT = 0.99
+# an MP3 encoder's delay and padding (two frames at most, <= 0.1 s) are looked up
+# only in files this short, where they make 1% of the duration (a read saved per file)
+_TRIM_CHECKED_S = 10.0
 # even AAC silence needs more: an MP4 whose media gives less cannot last its
 # header's time
 _MP4_FLOOR_BPS = 1000
@@ -275,12 +279,19 @@ def _from_mutagen(
         # appended after the audio (ID3v1, APEv2, a trailing ID3v2) included
         audio_bytes = size - info.frame_offset - chunks.trailing_tags(path)
         tech.duration_s = round(max(0.0, 8 * audio_bytes / nominal), 3)
+    elif name == "MP3" and 0 < length < _TRIM_CHECKED_S and not info.encoder_info:
+        # a Xing count without LAME's header (ffmpeg's encoder writes its own, which
+        # mutagen skips): the encoder's delay and padding are not played
+        trim = chunks.xing_trim(path, info.frame_offset + _xing_offset(info))
+        tech.duration_s = round(max(0.0, length - trim / info.sample_rate), 3)
     if name == "MP4":  # the header's bitrate is nominal; the media data is the truth
-        media, truncated = chunks.mp4_media(path)
+        media, truncated, aac = chunks.mp4_layout(path)
         if media and length > 0:
             tech.bitrate = int(media * 8 / length)
             # a duration its media cannot fill (a chapter track's empty audio)
             truncated = truncated or tech.bitrate < _MP4_FLOOR_BPS
+        if tech.codec == "aac" and tech.channels == 2 and _mono(aac):
+            tech.channels = 1
     elif name == "TrueAudio":
         tech.channels, tech.bit_depth = chunks.tta_header(path)
     elif name == "DSF":  # a sample count short of the data: ffmpeg plays the data
@@ -291,7 +302,20 @@ def _from_mutagen(
         tech.sample_rate = 48000
     if not nominal and length > 0 and name != "MP4":  # APE, WavPack, TAK: none
         tech.bitrate = int(size * 8 / length)
-    return fields, tech, extra.compressed or truncated or name in _NOT_AUDIO
+    # raw ADTS AAC: its duration is mutagen's estimate from the first frames'
+    # bitrate, and HE-AAC's headers give the core's half rate and mono; ffmpeg's
+    # packet count and decoder are the truth (a process per raw .aac file only)
+    adts = name == "AAC" and getattr(info, "_type", "") == "ADTS"
+    return fields, tech, extra.compressed or truncated or adts or name in _NOT_AUDIO
+
+
+def _mono(config: tuple[int, int, int] | None) -> bool:
+    """An AAC decoder configuration (object type, rate, channel configuration) that
+    says mono at more than 24 kHz, under a sample entry that says 2 channels
+    (mutagen keeps the entry's 2, as a mono config may hide Parametric Stereo): PS
+    needs SBR, and SBR a core rate of 24 kHz or less, so it is mono, as ffmpeg
+    decodes it."""
+    return config is not None and config[2] == 1 and config[1] > 24000
 
 
 def _flac_cut(path: Path, info: Any) -> bool:
@@ -302,6 +326,15 @@ def _flac_cut(path: Path, info: Any) -> bool:
         return False
     last = chunks.flac_last_sample(path, info.max_framesize, block)
     return last is not None and last + block < _FLAC_KEPT * total
+
+
+def _xing_offset(info: Any) -> int:
+    """Where a Xing/Info header starts in an MP3's first frame (after the 4-byte
+    frame header and the side information)."""
+    mono = info.channels == 1
+    if info.version == 1:
+        return 4 + (17 if mono else 32)
+    return 4 + (9 if mono else 17)
 
 
 def _estimated(info: Any, size: int, length: float) -> bool:
@@ -443,6 +476,9 @@ def describe_error(exc: BaseException, path: Path) -> str:
         text = _EMPTY_ERRORS.get(name, name)
         if name == "error" and type(exc).__module__ == "zlib":
             text = "a compressed tag frame cannot be decompressed"
+        elif isinstance(exc.__context__, OSError) and not str(exc.__context__):
+            # mutagen's short read: a tag that says it is longer than the file
+            text = "the tag runs past the end of the file (truncated)"
     if where and where.lower() not in text.lower() and not where.startswith("_"):
         text = f"{where}: {text}"
     return text.splitlines()[0][:200]
