@@ -85,6 +85,7 @@ class _Run:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.started_at = datetime.now(UTC)
+        self.started = False  # its ``running`` row is written
 
     def begin(self) -> None:
         """Record the run ``running``, close the rows of runs on this machine whose
@@ -111,6 +112,7 @@ class _Run:
                     pid=self.pid,
                     started_at=self.started_at,
                 )
+            self.started = True
         except WarehouseError as exc:
             logger().warning(
                 "%s: run %s not recorded yet: %s", self.flow, self.run_id, exc
@@ -148,7 +150,10 @@ class _Run:
             return
         try:
             with warehouse().write() as con:
-                flow_runs.merge_rows(con, [row])
+                if self.started:
+                    flow_runs.finish(con, row)
+                else:  # its start was refused: the whole row
+                    flow_runs.merge_rows(con, [row])
         except WarehouseError as refused:
             if error is None:
                 row["error"] = f"recorded late: {reason(refused)}"

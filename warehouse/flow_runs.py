@@ -48,12 +48,12 @@ def start(
     pid: int,
     started_at: datetime,
 ) -> None:
-    """Record the run ``running`` (a MERGE: the same run twice adds one row)."""
+    """Record the run ``running`` (``run_id`` is new: a plain INSERT, cheaper than a
+    MERGE; the final row is merged on it)."""
     con.execute(
-        "MERGE INTO flow_runs AS t USING (SELECT ? AS run_id) AS s"
-        " ON (t.run_id = s.run_id) WHEN NOT MATCHED THEN INSERT"
+        "INSERT INTO flow_runs"
         " (run_id, flow, params, status, flow_run_id, host, pid, started_at)"
-        " VALUES (s.run_id, ?, ?, 'running', ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
         [run_id, flow, params, flow_run_id, host, pid, started_at],
     )
 
@@ -85,6 +85,21 @@ def close_interrupted(
         )
         count += 1
     return count
+
+
+def finish(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    """Close a run recorded by :func:`start` with its final row (:func:`final_row`)."""
+    con.execute(
+        "UPDATE flow_runs SET status = ?, error = ?, finished_at = ?::TIMESTAMPTZ,"
+        " duration_s = epoch(?::TIMESTAMPTZ) - epoch(started_at) WHERE run_id = ?",
+        [
+            row["status"],
+            row["error"],
+            row["finished_at"],
+            row["finished_at"],
+            row["run_id"],
+        ],
+    )
 
 
 def final_row(
