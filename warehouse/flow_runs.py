@@ -1,11 +1,12 @@
 """Flow-run rows (``flow_runs``): one per run of any flow, whatever it does.
 
 A run is recorded ``running`` when it starts and closed once, ``succeeded`` or
-``failed`` with its reason. Rows a killed process left ``running`` are closed
-``failed`` ("interrupted: ...") by the next run on the same machine, once the caller
-has found their process gone. A row the warehouse refused is spooled
-(:mod:`warehouse.spool`) and merged here later with :func:`merge`, on the run id, so
-replaying it twice changes nothing.
+``failed`` with its reason (``cancelled`` when a job's Cancel stopped it). Rows a
+killed process left ``running`` are closed ``failed`` ("interrupted: ...") by the next
+run on the same machine, once the caller has found their process gone, or at once by
+the job runner that supervised the process. A row the warehouse refused is spooled
+(:mod:`warehouse.spool`) and merged here later with :func:`merge_rows`, on the run id,
+so replaying it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -99,6 +100,38 @@ def finish(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
             row["finished_at"],
             row["run_id"],
         ],
+    )
+
+
+def close_process(
+    con: duckdb.DuckDBPyConnection,
+    host: str,
+    pid: int,
+    since: datetime,
+    error: str,
+    *,
+    cancelled: bool = False,
+) -> None:
+    """Close the runs the process ``pid`` of ``host`` started since ``since`` and left
+    ``running`` (it was stopped or killed): ``failed`` with ``error``. With
+    ``cancelled`` (a person stopped it) those it closed ``failed`` itself on the way
+    out are ``cancelled`` too, their own reason kept after ``error``."""
+    con.execute(
+        "UPDATE flow_runs SET status = $status,"
+        " error = CASE WHEN status = 'running' THEN $error"
+        " ELSE $error || '; the flow stopped with: ' || coalesce(error, '?') END,"
+        " finished_at = coalesce(finished_at, now()),"
+        " duration_s = coalesce(duration_s, epoch(now()) - epoch(started_at))"
+        " WHERE host = $host AND pid = $pid AND started_at >= $since"
+        " AND status IN ('running', $also)",
+        {
+            "status": "cancelled" if cancelled else "failed",
+            "error": error,
+            "host": host,
+            "pid": pid,
+            "since": since,
+            "also": "failed" if cancelled else "running",
+        },
     )
 
 

@@ -1,6 +1,7 @@
 -- Runs that need a look, of every flow:
 --   run_problems: the library syncs of sync_problems (failed, suspect, cancelled, stale)
---   and the failed runs of flow_runs, and runs still `running` there after 6 hours.
+--   and the failed and cancelled runs of flow_runs, and runs still `running` there
+--   after 6 hours.
 --   A library sync that failed as a whole (its warehouse refused it) appears once per
 --   table it has a row in: its server's sync_runs row and the flow's flow_runs row.
 
@@ -16,5 +17,5 @@ SELECT flow, params AS subject,
     AS reason,
   run_id
 FROM flow_runs
-WHERE status = 'failed'
+WHERE status IN ('failed', 'cancelled')
    OR (status = 'running' AND started_at < now() - INTERVAL 6 HOUR);
