@@ -30,7 +30,7 @@ import psutil
 from tasks.context import flow_run_id, logger, warehouse
 from warehouse import flow_runs, spool
 from warehouse.current import build
-from warehouse.db import QueryTimeout, WarehouseError
+from warehouse.db import QueryTimeout, Warehouse, WarehouseError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 PARAMS_MAX = 2000  # characters of the parameters kept on the row
-BEGIN_WAIT_S = 5.0  # the longest a run waits to record its start (the end records all)
+# The longest a run waits for the write lock to record its start or its end: a run the
+# warehouse refuses is not kept waiting twice more; a refused end goes to the spool.
+WAIT_S = 5.0
 
 
 def recorded_run(fn: Callable[P, R]) -> Callable[P, R]:
@@ -74,8 +76,8 @@ def reason(exc: BaseException) -> str:
 
 
 class _Run:
-    """One run's row: recorded at the start, merged whole at the end, spooled when
-    the warehouse refuses it."""
+    """One run's row: recorded at the start, closed at the end (written whole when
+    its start was refused), spooled when the warehouse refuses it."""
 
     def __init__(self, flow: str, params: str | None) -> None:
         self.run_id = uuid.uuid4().hex
@@ -90,11 +92,10 @@ class _Run:
     def begin(self) -> None:
         """Record the run ``running``, close the rows of runs on this machine whose
         process is gone, and record runs spooled earlier. Never raises: a warehouse
-        that refuses (waited on for at most :data:`BEGIN_WAIT_S`) is the body's to
-        meet; the end records the run whole."""
+        that refuses (waited on for at most :data:`WAIT_S`) is the body's to meet;
+        the end records the run whole."""
         try:
-            wh = copy.copy(warehouse())
-            wh.lock_timeout_s = min(wh.lock_timeout_s, BEGIN_WAIT_S)
+            wh = _impatient()
             with wh.write() as con:
                 gone = [
                     (run_id, pid)
@@ -149,7 +150,7 @@ class _Run:
             self._spool(row)
             return
         try:
-            with warehouse().write() as con:
+            with _impatient().write() as con:
                 if self.started:
                     flow_runs.finish(con, row)
                 else:  # its start was refused: the whole row
@@ -176,6 +177,13 @@ class _Run:
             row["status"],
             row["error"],
         )
+
+
+def _impatient() -> Warehouse:
+    """This process's warehouse, waiting at most :data:`WAIT_S` for the write lock."""
+    wh = copy.copy(warehouse())
+    wh.lock_timeout_s = min(wh.lock_timeout_s, WAIT_S)
+    return wh
 
 
 def _refused(exc: BaseException | None) -> bool:
