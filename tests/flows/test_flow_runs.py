@@ -125,3 +125,36 @@ def test_a_failing_task_and_a_killed_run_end_failed_with_a_reason(
         ("books", "failed", "ValueError: a manual book record needs a title"),
         ("transcode", "failed", rows["killed"][2]),
     }
+
+
+def test_a_run_whose_end_is_refused_is_closed_once_the_lock_clears(
+    ml_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.flow_runs import recorded_run
+
+    monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
+    reset()
+    holders: list[subprocess.Popen[str]] = []
+
+    @recorded_run
+    def nightly() -> None:  # started and recorded; then a user's script takes the lock
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        raise RuntimeError("the disk is full")
+
+    try:
+        with pytest.raises(RuntimeError, match="disk is full"):
+            nightly()
+        assert runs() == [("nightly", "running", None)]  # its end waits in the spool
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+    reset()
+    assert runs() == [("nightly", "failed", "RuntimeError: the disk is full")]
