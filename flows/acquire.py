@@ -20,6 +20,7 @@ from prefect import flow
 from tasks import audiocd
 from tasks import downloads as d
 from tasks import rips as r
+from tasks.flow_runs import recorded_run
 from tasks.limits import RIP_LIMIT, ensure_limits
 from tasks.notify import notify_done, on_flow_failure
 from tasks.report import publish
@@ -28,6 +29,7 @@ BATCH = 50
 
 
 @flow(name="acquire", log_prints=True, on_failure=[on_flow_failure])
+@recorded_run
 def acquire(
     requests: list[dict[str, Any]] | None = None,
     retry_wanted: bool = True,
@@ -77,6 +79,7 @@ def acquire(
 
 
 @flow(name="rip", log_prints=True, on_failure=[on_flow_failure])
+@recorded_run
 def rip(
     source: str,
     title: str | None = None,
@@ -97,6 +100,7 @@ def rip(
 
 
 @flow(name="watch-rips", log_prints=True, on_failure=[on_flow_failure])
+@recorded_run
 def watch_rips() -> list[dict[str, Any]]:
     """Queue new discs and images the watcher sees, then rip everything queued;
     audio CDs (and CUE images) go to the audio CD rip."""

@@ -13,6 +13,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks import artwork as t
+from tasks.flow_runs import recorded_run
 from tasks.notify import on_flow_failure
 
 
@@ -22,6 +23,7 @@ from tasks.notify import on_flow_failure
     log_prints=True,
     on_failure=[on_flow_failure],
 )
+@recorded_run
 def artwork() -> dict[str, Any]:
     """Work out the pictures of every item that needs one.
 

@@ -9,10 +9,12 @@ from typing import Any
 from prefect import flow
 
 from tasks import audiocd
+from tasks.flow_runs import recorded_run
 from tasks.limits import RIP_LIMIT, ensure_limits
 
 
 @flow(name="rip-cd", log_prints=True)
+@recorded_run
 def rip_cd(source: str) -> dict[str, Any]:
     """Rip the audio CD in ``source`` (``/dev/sr0`` or ``disc.cue``).
 
@@ -28,6 +30,7 @@ def rip_cd(source: str) -> dict[str, Any]:
 
 
 @flow(name="review-cd", log_prints=True)
+@recorded_run
 def review_cd(rip_id: str, release_id: str | None = None) -> dict[str, Any]:
     """Settle a CD rip waiting for review: ``release_id`` (a person's choice), else
     the disc id asked again; the files are re-tagged and renamed in one step."""

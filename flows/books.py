@@ -8,9 +8,11 @@ from typing import Any
 from prefect import flow
 
 from tasks import books as b
+from tasks.flow_runs import recorded_run
 
 
 @flow(name="books", log_prints=True)
+@recorded_run
 def books(
     roots: list[str] | None = None,
     manual: list[dict[str, Any]] | None = None,

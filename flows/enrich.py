@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from medialake.runtime import settings
 from tasks import enrich as t
+from tasks.flow_runs import recorded_run
 from tasks.notify import on_flow_failure
 from tasks.report import publish
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     log_prints=True,
     on_failure=[on_flow_failure],
 )
+@recorded_run
 def enrich(
     probe: bool = True,
     identify: bool = True,

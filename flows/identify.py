@@ -10,11 +10,13 @@ from prefect import flow
 from connectors.errors import ConnectorError
 from medialake import progress
 from tasks import fingerprint as f
+from tasks.flow_runs import recorded_run
 
 LABEL = "identify"
 
 
 @flow(name="identify", log_prints=True)
+@recorded_run
 def identify(
     paths: list[str] | None = None, redo: bool = False, write_tags: bool = False
 ) -> dict[str, Any]:

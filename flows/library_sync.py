@@ -21,6 +21,7 @@ from flows.errors import FlowError
 from medialake.runtime import settings
 from tasks import library_sync as t
 from tasks.context import engine, flow_run_id, logger
+from tasks.flow_runs import recorded_run
 from tasks.notify import notify_sync, on_flow_failure
 from tasks.report import publish
 from tasks.server_extras import sync_extras
@@ -33,6 +34,7 @@ from tasks.unchanged import SUMMARY_COLUMNS, record_if_unchanged
     log_prints=True,
     on_failure=[on_flow_failure],
 )
+@recorded_run
 def library_sync(
     server: str | None = None, mode: str = "incremental"
 ) -> list[dict[str, Any]]:

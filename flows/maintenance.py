@@ -6,6 +6,7 @@ from prefect import flow, task
 
 from medialake.runtime import settings
 from tasks.context import logger, warehouse
+from tasks.flow_runs import recorded_run
 from tasks.notify import on_flow_failure
 from warehouse.maintenance import maintain, snapshot_count
 
@@ -23,6 +24,7 @@ def maintain_warehouse() -> dict[str, float]:
 
 
 @flow(name="warehouse-maintenance", log_prints=True, on_failure=[on_flow_failure])
+@recorded_run
 def warehouse_maintenance() -> dict[str, float]:
     """Keep the warehouse fast: merge files, expire snapshots, delete old files."""
     return maintain_warehouse()

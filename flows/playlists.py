@@ -19,6 +19,7 @@ from connectors.media_servers.base import Unsupported
 from flows.errors import FlowError
 from tasks import playlist_sources as src
 from tasks.context import engine, warehouse
+from tasks.flow_runs import recorded_run
 from tasks.playlist_push import push_playlist
 from warehouse import playlist_sync as store
 
@@ -32,6 +33,7 @@ class PlaylistFailed(FlowError):
 
 
 @flow(name="playlist-push", log_prints=True)
+@recorded_run
 def playlist_push(
     sources: list[dict[str, Any]] | None = None,
     playlists: list[str] | None = None,
@@ -69,6 +71,7 @@ def playlist_push(
 
 
 @flow(name="playlist-sync", log_prints=True)
+@recorded_run
 def playlist_sync(force: bool = False) -> list[dict[str, Any]]:
     """Import new files of the watch folder as mirrored playlists, re-read every
     mirrored source, re-match and push the changes. A target with missing entries

@@ -17,6 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.errors import FlowError
 from tasks import transcode as t
+from tasks.flow_runs import recorded_run
 from tasks.limits import ensure_limits
 from tasks.notify import on_flow_failure
 from tasks.report import publish
@@ -43,6 +44,7 @@ class TranscodeFailed(FlowError):
     log_prints=True,
     on_failure=[on_flow_failure],
 )
+@recorded_run
 def transcode(
     item: str | None = None, media: str = "video", force: bool = False
 ) -> dict[str, Any]:

@@ -15,10 +15,12 @@ from prefect import flow
 from flows.enrich import enrich
 from flows.library_sync import library_sync
 from tasks import uploads as t
+from tasks.flow_runs import recorded_run
 from tasks.notify import on_flow_failure
 
 
 @flow(name="upload", log_prints=True, on_failure=[on_flow_failure])
+@recorded_run
 def upload(staged: str = "", name: str = "", identify: bool = True) -> dict[str, Any]:
     """Land one staged upload.
 

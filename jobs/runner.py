@@ -16,18 +16,23 @@ from __future__ import annotations
 import importlib
 import json
 import signal
+import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobs.base import CANCEL_REASON, close_cancelled, stop_tree
 from medialake.runtime import connect_prefect, prepare_environment
+from warehouse import flow_runs
 from warehouse.current import warehouse
 from warehouse.queries import jobs
 
 if TYPE_CHECKING:
     from types import FrameType
+
+    import duckdb
 
 
 def run_flow(entrypoint: str, params: dict[str, Any]) -> None:
@@ -49,6 +54,7 @@ class _Supervisor:
         self.job_id = job_id
         self.params: dict[str, Any] = json.loads(params_json)
         self.cancelled = False
+        self.started_at = datetime.now(UTC)
         self.child = subprocess.Popen(
             [
                 sys.executable,
@@ -86,6 +92,7 @@ def supervise(job_id: str, entrypoint: str, params_json: str) -> int:
     stop_tree(supervisor.child.pid, grace_s=1.0)  # whatever the flow left behind
     with wh.write() as con:
         job = jobs.get_job(con, job_id)
+        _close_flow_runs(con, supervisor, code)
         if supervisor.cancelled:
             closing = job or {"job_id": job_id, "params": supervisor.params}
             close_cancelled(con, closing, CANCEL_REASON, exit_code=code)
@@ -102,6 +109,26 @@ def supervise(job_id: str, entrypoint: str, params_json: str) -> int:
             )
     print(f"jobrunner: job {job_id} ended (exit code {code})", flush=True)
     return 0
+
+
+def _close_flow_runs(
+    con: duckdb.DuckDBPyConnection, supervisor: _Supervisor, code: int
+) -> None:
+    """The flow runs of the child that it could not close (stopped or killed):
+    ``cancelled`` after a Cancel, else ``failed``."""
+    pid, host = supervisor.child.pid, socket.gethostname()
+    if supervisor.cancelled:
+        flow_runs.close_process(
+            con, host, pid, supervisor.started_at, CANCEL_REASON, cancelled=True
+        )
+    else:
+        flow_runs.close_process(
+            con,
+            host,
+            pid,
+            supervisor.started_at,
+            f"interrupted: the flow's process (PID {pid}) ended with exit code {code}",
+        )
 
 
 def _last_error(log_path: str | None) -> str | None:

@@ -1,14 +1,17 @@
 """Runs that failed because the warehouse refused them, kept until it takes them.
 
-A sync refused the write lock (another writer held it past ``lock_timeout_s``), or
-whose warehouse could not be opened at all, cannot write its ``sync_runs`` row when it
-fails. It appends the row to a spool file beside the warehouse instead (one JSON line
-each, written with ``O_APPEND`` so several processes may append at once), and the next
-process that reaches the warehouse replays the spool into ``sync_runs``: a ``MERGE`` on
-the run id, so a run that already has a row (it failed later, when the warehouse
-refused its last write) gets its status and reason, and replaying twice changes
-nothing. The spool is renamed before it is replayed and removed after the commit, so a
-crash in between replays it again, harmlessly.
+A run refused the write lock (another writer held it past ``lock_timeout_s``), or
+whose warehouse could not be opened at all, cannot write its row when it fails: its
+``sync_runs`` row (a library sync's server) or its ``flow_runs`` row (any flow, see
+:mod:`tasks.flow_runs`). It appends the row to a spool file beside the warehouse
+instead (one JSON line each, naming its table, written with ``O_APPEND`` so several
+processes may append at once), and the next process that reaches the warehouse replays
+the spool into each line's table: a ``MERGE`` on the run id, so a run that already has
+a row (it failed later, when the warehouse refused its last write) gets its status and
+reason, and replaying twice changes nothing. A line without a table (written before
+``flow_runs`` existed) is a ``sync_runs`` row. The spool is renamed before it is
+replayed and removed after the commit, so a crash in between replays it again,
+harmlessly.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from warehouse import flow_runs
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from warehouse.db import Location, Warehouse
 
 log = logging.getLogger("medialake.warehouse")
@@ -68,19 +75,26 @@ def spool_failed_run(
         "started_at": now,
         "finished_at": now,
     }
+    spool_row(location, "sync_runs", row)
+    return str(row["run_id"])
+
+
+def spool_row(location: Location, table: str, row: dict[str, Any]) -> None:
+    """Append a final run row of ``table`` (``sync_runs`` or ``flow_runs``)."""
+    if table not in _TABLES:
+        raise ValueError(f"runs of table {table!r} cannot be spooled")
     path = spool_path(location)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(row) + "\n").encode()
+    line = (json.dumps({**row, "table": table}) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, line)  # one write of one line: appends from processes never mix
     finally:
         os.close(fd)
-    return str(row["run_id"])
 
 
 def replay(wh: Warehouse) -> int:
-    """Merge the spooled runs into ``sync_runs``; return how many were replayed.
+    """Merge the spooled runs into their tables; return how many were replayed.
 
     Raises the warehouse's error (busy, unreachable) and keeps the spool when the
     write fails; lines that are not valid JSON (a write cut short) are skipped.
@@ -95,18 +109,15 @@ def replay(wh: Warehouse) -> int:
         return 0
     rows = [row for file in pending for row in _read(file)]
     if rows:
-        frame = pl.DataFrame(
-            [{k: row.get(k) for k in _COLUMNS} for row in rows],
-            schema=dict.fromkeys(_COLUMNS, pl.String),
-        ).with_columns(
-            pl.col("started_at", "finished_at").str.to_datetime(time_zone="UTC")
-        )
         with wh.write() as con:
-            _merge(con, frame.unique("run_id", keep="last"))
+            for table, merge in _TABLES.items():
+                mine = [r for r in rows if r.get("table", "sync_runs") == table]
+                if mine:
+                    merge(con, mine)
     for file in pending:
         file.unlink(missing_ok=True)
     if rows:
-        log.warning("recorded %d failed run(s) the warehouse had refused", len(rows))
+        log.warning("recorded %d run(s) the warehouse had refused", len(rows))
     return len(rows)
 
 
@@ -120,7 +131,17 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _merge(con: Any, frame: pl.DataFrame) -> None:
+def _merge_sync_runs(con: Any, rows: list[dict[str, Any]]) -> None:
+    frame = (
+        pl.DataFrame(
+            [{k: row.get(k) for k in _COLUMNS} for row in rows],
+            schema=dict.fromkeys(_COLUMNS, pl.String),
+        )
+        .with_columns(
+            pl.col("started_at", "finished_at").str.to_datetime(time_zone="UTC")
+        )
+        .unique("run_id", keep="last", maintain_order=True)
+    )
     con.register("_spooled", frame.to_arrow())
     try:
         con.execute(
@@ -135,3 +156,10 @@ def _merge(con: Any, frame: pl.DataFrame) -> None:
         )
     finally:
         con.unregister("_spooled")
+
+
+# The tables whose run rows may be spooled, and how their rows are merged.
+_TABLES: dict[str, Callable[[Any, list[dict[str, Any]]], None]] = {
+    "sync_runs": _merge_sync_runs,
+    "flow_runs": flow_runs.merge_rows,
+}

@@ -55,6 +55,14 @@ def _runs(home: Path, server: str) -> list[tuple]:
         ).fetchall()
 
 
+def _flow_runs(home: Path) -> list[tuple]:
+    """The flow runs not from the filled home (its syncs succeeded)."""
+    with Warehouse(home / "medialake.sqlite").read() as con:
+        return con.execute(
+            "SELECT status, error FROM flow_runs WHERE status <> 'succeeded'"
+        ).fetchall()
+
+
 def _wait_finished(home: Path, job_id: str) -> dict:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
@@ -115,3 +123,6 @@ def test_cancel_stops_the_background_process_and_marks_the_job(
     _, alive = psutil.wait_procs(tree, timeout=15)
     assert alive == []
     assert all(status != "running" for status, *_ in _runs(home, "local"))
+    for status, error in _flow_runs(home):  # however far the flow had come
+        assert status == "cancelled"
+        assert error.startswith("cancelled from the dashboard")

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests import lake
 from tests.lake import HOLD_WRITE_LOCK
-from warehouse import runs
+from warehouse import flow_runs, runs
 from warehouse.db import Warehouse, WarehouseBusy
-from warehouse.spool import replay, spool_failed_run, spool_path
+from warehouse.spool import replay, spool_failed_run, spool_path, spool_row
 
 
 @pytest.fixture
@@ -66,3 +67,26 @@ def test_the_spool_stays_while_the_warehouse_refuses(wh: Warehouse) -> None:
     assert rows(wh) == []
     assert replay(wh) == 1  # the next try takes what the refused one had renamed
     assert rows(wh) == [("r1", "lib", "failed", "busy")]
+
+
+def test_a_spooled_flow_run_closes_its_running_row_once(wh: Warehouse) -> None:
+    started = datetime.now(UTC)
+    where = {"flow_run_id": None, "host": "h", "pid": 1, "started_at": started}
+    with wh.write() as con:  # the run started, then the warehouse refused its end
+        flow_runs.start(con, "f1", "enrich", None, **where)
+    row = flow_runs.final_row("f1", "enrich", None, "failed", "refused", **where)
+    spool_row(wh.location, "flow_runs", row)
+    spool_row(wh.location, "flow_runs", row)  # the same row appended twice
+    spool_failed_run(wh.location, "lib", "full", "busy", run_id="s1")
+    assert replay(wh) == 3
+    spool_row(wh.location, "flow_runs", row)
+    assert replay(wh) == 1  # replayed again: still one row, unchanged
+
+    def flows() -> list[tuple]:
+        with wh.read() as con:
+            return con.execute(
+                "SELECT run_id, flow, status, error, duration_s >= 0 FROM flow_runs"
+            ).fetchall()
+
+    assert flows() == [("f1", "enrich", "failed", "refused", True)]
+    assert rows(wh) == [("s1", "lib", "failed", "busy")]

@@ -32,11 +32,11 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def flagged_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pl.DataFrame:
-    """Recent runs that need a look: suspect, failed, cancelled or stale (newest
-    first)."""
+    """Recent runs that need a look, of every flow: failed, suspect, cancelled or
+    stale (newest first; ``run_problems``)."""
     return frame(
         con,
-        "SELECT server_id, mode, problem, started_at, reason, run_id FROM sync_problems"
+        "SELECT flow, subject, problem, started_at, reason, run_id FROM run_problems"
         " ORDER BY started_at DESC LIMIT ?",
         [limit],
     )

@@ -185,6 +185,14 @@ def test_500s_are_retried_then_reported_and_remove_nothing(
     assert run["status"] == "failed"
     assert "HTTP 500" in run["error"]
     assert "attempts" in run["error"]
+    with warehouse().read() as con:  # the flow's own row says so too
+        flow_run = con.execute(
+            "SELECT flow, status, error FROM flow_runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    assert flow_run is not None
+    assert flow_run[:2] == ("library-sync", "failed")
+    assert flow_run[2].startswith("SyncFailed: pms: ")
+    assert "HTTP 500" in flow_run[2]
     assert count("tracks") == 208
     assert count("tracks", "removed_at IS NOT NULL") == 0
 

@@ -1,0 +1,160 @@
+"""Every flow run that fails has its ``flow_runs`` row (status, reason): a run the
+warehouse refuses (another process holds its write lock) once the next process
+reaches the warehouse, a task's exception at once, and a run whose process was killed
+when the next run on the machine starts."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flows.books import books
+from flows.enrich import enrich
+from flows.transcode import transcode
+from tasks.context import reset, warehouse
+from tests.lake import HOLD_WRITE_LOCK
+from warehouse import flow_runs
+from warehouse.db import WarehouseBusy
+from warehouse.queries import overview
+from warehouse.spool import spool_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def runs() -> list[tuple[str, str, str | None]]:
+    with warehouse().read() as con:
+        return con.execute(
+            "SELECT flow, status, error FROM flow_runs ORDER BY started_at"
+        ).fetchall()
+
+
+def test_refused_enrich_and_transcode_runs_get_their_rows_once_the_lock_clears(
+    ml_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
+    reset()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(WarehouseBusy, match=f"PID {holder.pid}"):
+            enrich(identify=False, writeback=False)
+        with pytest.raises(WarehouseBusy, match=f"PID {holder.pid}"):
+            transcode()
+        assert runs() == []  # the warehouse took no write: the rows wait in the spool
+        assert spool_path(warehouse().location).exists()
+    finally:
+        holder.communicate("\n", timeout=30)  # the holder commits and ends
+    reset()  # the next process to open the warehouse records the refused runs
+    recorded = runs()
+    assert [(flow, status) for flow, status, _ in recorded] == [
+        ("enrich", "failed"),
+        ("transcode", "failed"),
+    ]
+    for _, _, error in recorded:
+        assert error is not None
+        assert error.startswith("the warehouse refused the run: ")
+        assert f"PID {holder.pid}" in error
+    assert not spool_path(warehouse().location).exists()
+    reset()  # a second replay records nothing twice
+    assert len(runs()) == 2
+
+
+def test_a_failing_task_and_a_killed_run_end_failed_with_a_reason(
+    ml_home: Path,
+) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process that recorded a run, then was killed
+    with warehouse().write() as con:
+        flow_runs.start(
+            con,
+            "killed",
+            "transcode",
+            None,
+            flow_run_id=None,
+            host=socket.gethostname(),
+            pid=gone.pid,
+            started_at=datetime.now(UTC),
+        )
+        flow_runs.start(  # a run of this very process, still going
+            con,
+            "alive",
+            "enrich",
+            None,
+            flow_run_id=None,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=datetime.now(UTC),
+        )
+    with pytest.raises(ValueError, match="needs a title"):
+        books(manual=[{"authors": ["Anonymous"]}], scan=False)
+    with warehouse().read() as con:
+        rows = dict(
+            (r[0], r[1:])
+            for r in con.execute(
+                "SELECT coalesce(params, run_id), flow, status, error FROM flow_runs"
+            ).fetchall()
+        )
+    assert rows["killed"] == (
+        "transcode",
+        "failed",
+        f"interrupted: the process (PID {gone.pid} on {socket.gethostname()})"
+        " ended before the run finished",
+    )
+    assert rows["alive"] == ("enrich", "running", None)
+    [(params, row)] = [(k, v) for k, v in rows.items() if v[0] == "books"]
+    assert row == ("books", "failed", "ValueError: a manual book record needs a title")
+    assert '"Anonymous"' in params
+    with warehouse().read() as con:  # the Overview's "Runs that need a look"
+        flagged = overview.flagged_runs(con).to_dicts()
+    assert {(r["flow"], r["problem"], r["reason"]) for r in flagged} == {
+        ("books", "failed", "ValueError: a manual book record needs a title"),
+        ("transcode", "failed", rows["killed"][2]),
+    }
+
+
+def test_a_run_whose_end_is_refused_is_closed_once_the_lock_clears(
+    ml_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.flow_runs import recorded_run
+
+    monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
+    reset()
+    holders: list[subprocess.Popen[str]] = []
+
+    @recorded_run
+    def nightly() -> None:  # started and recorded; then a user's script takes the lock
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        raise RuntimeError("the disk is full")
+
+    try:
+        with pytest.raises(RuntimeError, match="disk is full"):
+            nightly()
+        assert runs() == [("nightly", "running", None)]  # its end waits in the spool
+    finally:
+        for holder in holders:
+            holder.communicate("\n", timeout=30)
+    reset()
+    assert runs() == [("nightly", "failed", "RuntimeError: the disk is full")]
