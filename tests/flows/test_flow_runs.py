@@ -5,6 +5,7 @@ when the next run on the machine starts."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from flows.books import books
 from flows.enrich import enrich
 from flows.transcode import transcode
 from tasks.context import reset, warehouse
-from tests.lake import HOLD_WRITE_LOCK
+from tests.lake import HOLD_WRITE_LOCK, holding
 from warehouse import flow_runs
 from warehouse.db import WarehouseBusy
 from warehouse.queries import overview
@@ -42,23 +43,13 @@ def test_refused_enrich_and_transcode_runs_get_their_rows_once_the_lock_clears(
 ) -> None:
     monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
     reset()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_WRITE_LOCK, str(warehouse().path)) as holder:
         with pytest.raises(WarehouseBusy, match=f"PID {holder.pid}"):
             enrich(identify=False, writeback=False)
         with pytest.raises(WarehouseBusy, match=f"PID {holder.pid}"):
             transcode()
         assert runs() == []  # the warehouse took no write: the rows wait in the spool
         assert spool_path(warehouse().location).exists()
-    finally:
-        holder.communicate("\n", timeout=30)  # the holder commits and ends
     reset()  # the next process to open the warehouse records the refused runs
     recorded = runs()
     assert [(flow, status) for flow, status, _ in recorded] == [
@@ -134,27 +125,15 @@ def test_a_run_whose_end_is_refused_is_closed_once_the_lock_clears(
 
     monkeypatch.setenv("MEDIALAKE_WAREHOUSE_LOCK_TIMEOUT_S", "1")
     reset()
-    holders: list[subprocess.Popen[str]] = []
+    with contextlib.ExitStack() as held:
 
-    @recorded_run
-    def nightly() -> None:  # started and recorded; then a user's script takes the lock
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        holders.append(holder)
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
-        raise RuntimeError("the disk is full")
+        @recorded_run
+        def nightly() -> None:  # started and recorded; then a user's script locks
+            held.enter_context(holding(HOLD_WRITE_LOCK, str(warehouse().path)))
+            raise RuntimeError("the disk is full")
 
-    try:
         with pytest.raises(RuntimeError, match="disk is full"):
             nightly()
         assert runs() == [("nightly", "running", None)]  # its end waits in the spool
-    finally:
-        for holder in holders:
-            holder.communicate("\n", timeout=30)
     reset()
     assert runs() == [("nightly", "failed", "RuntimeError: the disk is full")]

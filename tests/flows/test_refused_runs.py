@@ -4,15 +4,13 @@ the next process that reaches it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
 from flows.library_sync import SyncFailed, library_sync
 from tasks.context import reset, warehouse
-from tests.lake import HOLD_WRITE_LOCK
+from tests.lake import HOLD_WRITE_LOCK, holding
 from warehouse.spool import spool_path
 
 if TYPE_CHECKING:
@@ -39,21 +37,11 @@ def runs() -> list[tuple[str, str, str | None]]:
 def test_a_sync_refused_the_write_lock_gets_its_row_once_the_lock_clears(
     library: Path,
 ) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse().path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_WRITE_LOCK, str(warehouse().path)) as holder:
         with pytest.raises(SyncFailed, match=rf"busy.*PID {holder.pid}"):
             library_sync(mode="full")
         assert runs() == []  # the warehouse took no write: the row waits in the spool
         assert spool_path(warehouse().location).exists()
-    finally:
-        holder.communicate("\n", timeout=30)  # the holder commits and ends
     reset()  # the next process to open the warehouse records the refused run
     [(status, mode, error)] = runs()
     assert (status, mode) == ("failed", "full")

@@ -4,15 +4,13 @@ warehouse still refuses."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests import lake
-from tests.lake import HOLD_WRITE_LOCK
+from tests.lake import HOLD_WRITE_LOCK, holding
 from warehouse import flow_runs, runs
 from warehouse.db import Warehouse, WarehouseBusy
 from warehouse.spool import replay, spool_failed_run, spool_path, spool_row
@@ -51,19 +49,9 @@ def test_spooled_runs_are_recorded_once(wh: Warehouse) -> None:
 def test_the_spool_stays_while_the_warehouse_refuses(wh: Warehouse) -> None:
     spool_failed_run(wh.location, "lib", "full", "busy", run_id="r1")
     impatient = Warehouse(wh.path, lock_timeout_s=0.2)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITE_LOCK, str(wh.path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+    with holding(HOLD_WRITE_LOCK, str(wh.path)):
         with pytest.raises(WarehouseBusy):
             replay(impatient)
-    finally:
-        holder.communicate("\n", timeout=30)
     assert rows(wh) == []
     assert replay(wh) == 1  # the next try takes what the refused one had renamed
     assert rows(wh) == [("r1", "lib", "failed", "busy")]
