@@ -15,8 +15,8 @@ a flow connects, in this order, to:
    background server cannot start): it dies with the command, even on ``kill -9``
    (``PR_SET_PDEATHSIG``).
 
-Only the standard library and httpx are imported here: Prefect is imported by the
-flows after the API is chosen.
+Only the standard library is imported here (httpx when a server is asked): Prefect is
+imported by the flows after the API is chosen.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
-
-import httpx
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -102,6 +100,8 @@ def clear_state(settings: Settings, pid: int | None = None) -> None:
 
 def answers(api_url: str, timeout_s: float = 2.0) -> bool:
     """Whether a Prefect API answers its health check at ``api_url``."""
+    import httpx  # only here: a command with no server to ask does not import it
+
     try:
         response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout_s)
     except httpx.HTTPError:
