@@ -132,7 +132,7 @@ def connect(settings: Settings) -> str:
     return which: ``configured``, ``up``, ``background`` or ``ephemeral``."""
     if os.environ.get("PREFECT_API_URL"):
         return "configured"
-    with _start_lock(settings):
+    with start_lock(settings):
         state = running(settings)
         if state is None and settings.prefect.server == BACKGROUND:
             try:
@@ -152,7 +152,7 @@ def connect(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def _start_lock(settings: Settings) -> Iterator[None]:
+def start_lock(settings: Settings) -> Iterator[None]:
     """One command at a time checks for, and starts, the background server."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     with (settings.prefect_home / "server.lock").open("a") as handle:
