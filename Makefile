@@ -12,8 +12,9 @@ setup:
 setup-tests:
 	@scripts/setup.sh --tests
 
+# The Prefect server the sync needs starts while the sample is written.
 demo: setup
-	@$(UV) run medialake sample
+	@$(UV) run medialake server start >/dev/null & $(UV) run medialake sample; wait
 	@$(UV) run medialake sync --mode full
 
 lint: setup

@@ -24,7 +24,7 @@ not waited for by the command, so its CPU is not counted: the baseline's CPU is 
 underestimate.
 
     uv run python -m bench.cli_rescan [--files 20000] [--runs 3] [--library sample]
-        [--compare]
+        [--compare] [--fast-only]
 """
 
 from __future__ import annotations
@@ -133,6 +133,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--library", choices=("bench", "sample"), default="bench")
     parser.add_argument("--compare", action="store_true", help="beets and supysonic")
+    parser.add_argument(
+        "--fast-only",
+        action="store_true",
+        help="only the fast path with no server running (then --compare's peers)",
+    )
     args = parser.parse_args()
     if args.library == "sample":
         from medialake.sample import generate_sample
@@ -152,6 +157,15 @@ def main() -> None:
         )
         load = run_command(env, "sync", "bench", "--mode", "full")
         print(f"library: {library} ({args.library}); first full sync {load[0]:.1f} s")
+        if args.fast_only:
+            env["MEDIALAKE_SYNC_QUICK_UNCHANGED"] = "true"
+            fast = measure(env, home, args.runs)
+            wall, _ = line("fast path, no server running", fast)
+            if args.compare:
+                from bench.rescan_peers import compare
+
+                compare(library, args.runs, wall)
+            return
         base = measure(env, home, args.runs)
         base_wall, _ = line("baseline: flow, server per command", base)
         wall = fast_path_rows(env, home, args.runs)

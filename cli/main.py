@@ -93,9 +93,27 @@ FAST_COMMANDS = {
 }  # fmt: skip
 
 
+# Commands whose process never uses pandas. DuckDB imports it to check the type of
+# each query parameter (0.3 CPU-s on 2 cores, a tenth of an unchanged sync of 20,000
+# files); marked absent, DuckDB binds plain values the same way (``.df()`` alone
+# would refuse). Prefect and polars import it only when it is there.
+NO_PANDAS = frozenset({"sync"})
+
+
+def _words(argv: list[str] | None = None) -> list[str]:
+    return [arg for arg in (sys.argv[1:] if argv is None else argv) if arg[:1] != "-"]
+
+
+def _skip_pandas(argv: list[str] | None = None) -> None:
+    """In the process of a :data:`NO_PANDAS` command, mark pandas as not installed."""
+    words = _words(argv)
+    if words and words[0] in NO_PANDAS and "pandas" not in sys.modules:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+
+
 def _load_commands(argv: list[str] | None = None) -> None:
     """Register the command ``argv`` names (see :data:`FAST_COMMANDS`), else all."""
-    words = [arg for arg in (sys.argv[1:] if argv is None else argv) if arg[:1] != "-"]
+    words = _words(argv)
     fast = FAST_COMMANDS.get(words[0]) if words else None
     names = [fast] if fast else [
         info.name for info in pkgutil.iter_modules(cli.commands.__path__)
@@ -117,6 +135,7 @@ def report(exc: BaseException) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    _skip_pandas()
     _load_commands()
     try:
         app(prog_name="medialake")

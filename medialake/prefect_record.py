@@ -20,11 +20,11 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from medialake.prefect_server import running
 
 if TYPE_CHECKING:
+    import httpx
+
     from medialake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ def record_completed_run(
     url = api_url(settings)
     if url is None:
         return None
+    import httpx  # only when a server runs
+
     try:
         with httpx.Client(
             base_url=url.rstrip("/") + "/", headers=_headers(), timeout=TIMEOUT_S

@@ -15,8 +15,8 @@ a flow connects, in this order, to:
    background server cannot start): it dies with the command, even on ``kill -9``
    (``PR_SET_PDEATHSIG``).
 
-Only the standard library and httpx are imported here: Prefect is imported by the
-flows after the API is chosen.
+Only the standard library is imported here (httpx when a server is asked): Prefect is
+imported by the flows after the API is chosen.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
-
-import httpx
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -102,6 +100,8 @@ def clear_state(settings: Settings, pid: int | None = None) -> None:
 
 def answers(api_url: str, timeout_s: float = 2.0) -> bool:
     """Whether a Prefect API answers its health check at ``api_url``."""
+    import httpx  # only here: a command with no server to ask does not import it
+
     try:
         response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout_s)
     except httpx.HTTPError:
@@ -132,7 +132,7 @@ def connect(settings: Settings) -> str:
     return which: ``configured``, ``up``, ``background`` or ``ephemeral``."""
     if os.environ.get("PREFECT_API_URL"):
         return "configured"
-    with _start_lock(settings):
+    with start_lock(settings):
         state = running(settings)
         if state is None and settings.prefect.server == BACKGROUND:
             try:
@@ -152,7 +152,7 @@ def connect(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def _start_lock(settings: Settings) -> Iterator[None]:
+def start_lock(settings: Settings) -> Iterator[None]:
     """One command at a time checks for, and starts, the background server."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     with (settings.prefect_home / "server.lock").open("a") as handle:

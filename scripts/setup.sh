@@ -39,10 +39,18 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1;
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
 fi
 uv_cmd() { if command -v uv >/dev/null 2>&1; then uv "$@"; else python3 -m uv "$@"; fi; }
-# Bytecode compiled once here: where Python may not write its cache
-# (PYTHONDONTWRITEBYTECODE, a read-only install) every command would otherwise compile
-# Prefect's sources again (5 s of a 2-core machine's CPU per command, measured).
-uv_cmd sync --frozen --quiet --compile-bytecode
+# Bytecode: Python writes the cache of each module on its first import, so a new
+# checkout compiles only what its commands use. Compiling every installed package here
+# took 25 CPU-s of the 2-core machine (most of a first `make demo`); it is done for the
+# test suite (many processes at once) and where Python may not write its cache
+# (PYTHONDONTWRITEBYTECODE, a read-only install): there every command would compile
+# Prefect's sources again (5 s of CPU per command, measured).
+compile=()
+if [ "$want_tests" = "--tests" ] || [ -n "${PYTHONDONTWRITEBYTECODE:-}" ] \
+  || { [ -d .venv ] && [ ! -w .venv ]; }; then
+  compile=(--compile-bytecode)
+fi
+uv_cmd sync --frozen --quiet "${compile[@]}"
 .venv/bin/python -m compileall -q medialake connectors warehouse tasks flows dashboards playback >/dev/null || true
 # The DuckDB pinned for DuckLake (1.5.5) cannot open the one-file warehouse the versions
 # before DuckLake wrote with DuckDB 2.0: `medialake warehouse migrate` (and the first

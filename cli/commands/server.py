@@ -17,6 +17,7 @@ from medialake.prefect_server import (
     ServerStartError,
     running,
     start_background,
+    start_lock,
     stop_background,
 )
 from medialake.runtime import prepare_environment
@@ -46,12 +47,18 @@ def _ui(url: str) -> str:
 def start() -> None:
     """Start the local Prefect server now (commands would start it on first use)."""
     settings = _settings()
-    state = running(settings)
-    if state is None:
-        try:
-            state = start_background(settings)
-        except ServerStartError as exc:
-            raise fail(str(exc), 1) from None
+    # the lock a command takes to start one: a command started meanwhile waits for
+    # this server instead of starting a second one (`make demo` starts it beside the
+    # sample's generation)
+    with start_lock(settings):
+        state = running(settings)
+        started = state is None
+        if state is None:
+            try:
+                state = start_background(settings)
+            except ServerStartError as exc:
+                raise fail(str(exc), 1) from None
+    if started:
         console.print(f"Prefect server started: {_ui(state.url)}", highlight=False)
     else:
         console.print(f"Prefect server already running: {_ui(state.url)}")

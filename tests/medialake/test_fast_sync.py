@@ -4,6 +4,7 @@ the Prefect UI when a server runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,19 @@ def test_an_unchanged_sync_starts_no_prefect_server(
     api = str(PREFECT_API_URL.value())  # the first run reads everything, in a flow
     assert run_cli(home, "sync", PREFECT_API_URL=api).returncode == 0
     try:
-        again = run_cli(home, "sync", MEDIALAKE_PREFECT_SERVER="background")
+        again = run_cli(
+            home,
+            "sync",
+            MEDIALAKE_PREFECT_SERVER="background",
+            PYTHONPROFILEIMPORTTIME="1",
+        )
     finally:
         run_cli(home, "server", "stop")
     assert again.returncode == 0, again.stderr
+    # neither Prefect nor pandas (DuckDB would import it for its parameters)
+    imported = set(re.findall(r"^import time:.*\| +(\S+)$", again.stderr, re.M))
+    assert "duckdb" in imported
+    assert not {m for m in imported if m.startswith(("prefect.", "pandas."))}
     assert "incremental succeeded" in again.stdout
     assert "0 added, 0 updated" in " ".join(again.stdout.split())
     assert "Next:" in again.stdout
