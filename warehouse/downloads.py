@@ -33,30 +33,43 @@ _WANTED_FIELDS = (
     "kind query url artist title album duration_s mb_recording_id feed_url"
     " episode_guid published source".split()
 )
-_EXISTING_SQL = """
+# What already satisfies a request, one part per kind it can be (a request asks
+# only the tables of its kind: each table a DuckLake query reads costs a scan).
+_EXISTING_REQ = """
 WITH req AS (SELECT ml_norm($artist) AS a, ml_norm($title) AS t, ml_norm($album) AS s,
                     $duration::DOUBLE AS d, $mbid AS m, $kind AS kind, $key AS k)
-SELECT what FROM (
+SELECT what FROM ({parts}) LIMIT 1
+"""
+_EXISTING_TRACK = """
   SELECT 'track ' || x.server_id || ':' || x.native_id AS what FROM tracks x, req
-  WHERE req.kind = 'track' AND x.removed_at IS NULL AND (
+  WHERE x.removed_at IS NULL AND (
     (req.m IS NOT NULL AND x.mb_recording_id = req.m)
     OR (req.t <> '' AND ml_norm(x.title) = req.t
         AND (req.a = '' OR ml_norm(x.artist) = req.a OR ml_norm(x.album_artist) = req.a)
         AND (req.d IS NULL OR x.duration_s IS NULL
              OR abs(x.duration_s - req.d) <= $tol)))
-  UNION ALL
-  SELECT 'episode ' || x.server_id || ':' || x.native_id FROM episodes x, req
-  WHERE req.kind = 'episode' AND x.removed_at IS NULL AND req.t <> ''
+"""
+_EXISTING_EPISODE = """
+  SELECT 'episode ' || x.server_id || ':' || x.native_id AS what FROM episodes x, req
+  WHERE x.removed_at IS NULL AND req.t <> ''
     AND ml_norm(x.title) = req.t AND (req.s = '' OR ml_norm(x.show_title) = req.s)
-  UNION ALL
-  SELECT 'download ' || j.final_path FROM download_jobs j
+"""
+_EXISTING_DOWNLOAD = """
+  SELECT 'download ' || j.final_path AS what FROM download_jobs j
   JOIN wanted_items w USING (wanted_id), req
   WHERE j.state = 'imported' AND (w.request_key = req.k OR (
     req.t <> '' AND w.kind = req.kind AND ml_norm(j.title) = req.t
     AND (req.a = '' OR ml_norm(j.artist) = req.a)
     AND (req.d IS NULL OR j.duration_s IS NULL OR abs(j.duration_s - req.d) <= $tol)))
-) LIMIT 1
 """
+_EXISTING_BY_KIND = {
+    kind: _EXISTING_REQ.format(parts=" UNION ALL ".join([*parts, _EXISTING_DOWNLOAD]))
+    for kind, parts in (
+        ("track", [_EXISTING_TRACK]),
+        ("episode", [_EXISTING_EPISODE]),
+        (None, []),
+    )
+}
 
 
 def _now() -> datetime:
@@ -361,7 +374,8 @@ def _existing(
         "key": row.get("request_key"),
         "tol": tolerance_s,
     }
-    found = con.execute(_EXISTING_SQL, params).fetchone()
+    sql = _EXISTING_BY_KIND.get(row.get("kind"), _EXISTING_BY_KIND[None])
+    found = con.execute(sql, params).fetchone()
     return found[0] if found else None
 
 
