@@ -5,9 +5,10 @@ This is where the download engine (``connectors.downloads``) meets the warehouse
 Prefect: the engine gets ``warehouse.downloads.DownloadStore`` as its job store and
 :class:`PrefectGate` as its gate, so each transfer holds a slot of the source's Prefect
 global concurrency limit and each search takes a token of its rate limit (both made by
-``tasks.limits.ensure_limits`` and taken with ``strict=True``, so a missing limit fails
-loudly instead of silently running unlimited). The engine retries with its own policy
-(fallback, then backoff on the wanted list), so these tasks are not retried by Prefect.
+``tasks.limits.ensure_limits``; a missing limit fails loudly instead of silently
+running unlimited), both through one kept Prefect client (``tasks.limits.leases``).
+The engine retries with its own policy (fallback, then backoff on the wanted list), so
+these tasks are not retried by Prefect.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from medialake import progress
 from medialake.runtime import settings
 from tasks.context import engine as media_servers
 from tasks.context import warehouse
-from tasks.limits import download_limit, download_rate_limit
+from tasks.limits import download_limit, download_rate_limit, leases
 from warehouse import acquisition
 from warehouse.downloads import DownloadStore
 
@@ -73,7 +74,8 @@ class PrefectGate:
     """The engine's gate on Prefect's global limits (they hold across processes and
     machines): a slot of ``medialake-download-<source>`` around each transfer, a token
     of ``medialake-download-<source>-rate`` before each search of a source that has a
-    ``min_interval_s``."""
+    ``min_interval_s``. Both go through this process's one Prefect client
+    (:func:`tasks.limits.leases`): two requests per transfer."""
 
     def __init__(self, min_interval_s: dict[str, float]) -> None:
         self.paced = {source for source, s in min_interval_s.items() if s > 0}
@@ -82,20 +84,17 @@ class PrefectGate:
     def slot(self, source: str, timeout_s: float) -> Iterator[None]:
         """One slot of the source's limit (strict: a missing limit fails); its lease
         is renewed while held and runs out :data:`LEASE_S` after a crash."""
-        from prefect.concurrency.sync import concurrency
-
-        with concurrency(
-            download_limit(source), occupy=1, timeout_seconds=timeout_s,
-            lease_duration=LEASE_S, strict=True, raise_on_lease_renewal_failure=False,
-        ):  # fmt: skip
+        held = leases(LEASE_S)
+        lease = held.take(download_limit(source), timeout_s)
+        try:
             yield
+        finally:
+            held.give_back(lease)
 
     def pace(self, source: str) -> None:
         """Wait for a token of the source's rate limit (none without an interval)."""
-        from prefect.concurrency.sync import rate_limit
-
         if source in self.paced:
-            rate_limit(download_rate_limit(source), occupy=1, strict=True)
+            leases(LEASE_S).token(download_rate_limit(source))
 
 
 def build_engine(

@@ -380,49 +380,45 @@ def _whoami() -> str:
 
 
 class _Engine:
-    """One process's DuckDB instance and write lock for one lake."""
+    """One process's DuckDB instances and write lock for one lake."""
 
     def __init__(self, location: Location) -> None:
         self.location = location
         self.pid = os.getpid()
-        self.db: Any = None
-        self.sandbox: Any = None
+        # By kind: "main", "sandbox" (ad-hoc SQL), "small" (one thread; see
+        # Warehouse.write), each opened when first asked for.
+        self.instances: dict[str, Any] = {}
         self.lock = _WriteLock(location)
         self.mutex = threading.RLock()
         self._open = threading.Lock()
-        # Idle connections of the instance, by (schema, sandbox): a new one costs
+        # Idle connections of the instances, by (schema, kind): a new one costs
         # about 10 ms (its USE reads the catalog), a reused one nothing.
-        self._idle: dict[tuple[str, bool], list[duckdb.DuckDBPyConnection]] = {}
+        self._idle: dict[tuple[str, str], list[duckdb.DuckDBPyConnection]] = {}
 
-    def checkout(
-        self, schema: str, *, sandbox: bool = False
-    ) -> duckdb.DuckDBPyConnection:
-        """A connection to the instance with ``schema`` in use, idle or new."""
+    def checkout(self, schema: str, kind: str = "main") -> duckdb.DuckDBPyConnection:
+        """A connection to the ``kind`` instance with ``schema`` in use, idle or new."""
         with self._open:
-            idle = self._idle.get((schema, sandbox))
+            idle = self._idle.get((schema, kind))
             if idle:
                 return idle.pop()
-            if sandbox:
-                if self.sandbox is None:
-                    self.sandbox = open_instance(
-                        self.location, writable=False, sandbox=True
-                    )
-                con = self.sandbox.cursor()
-            else:
-                if self.db is None:
-                    self.db = open_instance(self.location)
-                con = self.db.cursor()
+            db = self.instances.get(kind)
+            if db is None:
+                db = self.instances[kind] = open_instance(
+                    self.location, writable=kind != "sandbox", sandbox=kind == "sandbox"
+                )
+                if kind == "small":
+                    db.execute("SET threads = 1")
+            con = db.cursor()
         con.execute(f"USE {schema}")
         return con
 
     def checkin(
-        self, con: duckdb.DuckDBPyConnection, schema: str, *, sandbox: bool = False
+        self, con: duckdb.DuckDBPyConnection, schema: str, kind: str = "main"
     ) -> None:
         """Give back a connection whose transaction has ended."""
         with self._open:
-            instance = self.sandbox if sandbox else self.db
-            idle = self._idle.setdefault((schema, sandbox), [])
-            if instance is not None and len(idle) < 8:
+            idle = self._idle.setdefault((schema, kind), [])
+            if kind in self.instances and len(idle) < 8:
                 idle.append(con)
                 return
         con.close()
@@ -430,12 +426,12 @@ class _Engine:
     def drop(self) -> None:
         """Forget the instances (after a lost catalog connection)."""
         with self._open:
-            dbs, self.db, self.sandbox = (self.db, self.sandbox), None, None
+            dbs = list(self.instances.values())
+            self.instances.clear()
             self._idle.clear()
         for db in dbs:
-            if db is not None:
-                with contextlib.suppress(Exception):
-                    db.close()
+            with contextlib.suppress(Exception):
+                db.close()
 
 
 _engines: dict[Location, _Engine] = {}
@@ -486,14 +482,22 @@ class Warehouse:
         return Path(self.location.catalog)
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(self, *, small: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """One read-write transaction under the write lock: committed on success,
-        rolled back on error. A nested call joins the transaction already open."""
+        rolled back on error. A nested call joins the transaction already open.
+
+        ``small``: for a transaction of a few single-row statements (a job's claim,
+        state or finish), on this process's one-thread instance. With DuckLake
+        1.5.5 every table scan of an instance with several threads costs tens of
+        ms of CPU while its threads wait for the scan's file list (ducklake#1344);
+        one thread halves a small transaction. Bulk work keeps every thread.
+        """
         open_tx = getattr(_local, "tx", None)
         if open_tx is not None and open_tx[0] == self.location:
             yield open_tx[1]
             return
         engine = _engine(self.location)
+        kind = "small" if small else "main"
         deadline = time.monotonic() + self.lock_timeout_s
         if not engine.mutex.acquire(timeout=self.lock_timeout_s):
             raise WarehouseBusy(
@@ -503,7 +507,7 @@ class Warehouse:
         try:
             engine.lock.acquire(deadline, self.lock_timeout_s)
             try:
-                con = self._connect(engine, LAKE)
+                con = self._connect(engine, LAKE, kind)
                 lost = False
                 try:
                     con.begin()
@@ -523,7 +527,7 @@ class Warehouse:
                         con.close()  # still open on it aborts the process
                         engine.drop()
                     else:
-                        engine.checkin(con, LAKE)
+                        engine.checkin(con, LAKE, kind)
             finally:
                 engine.lock.release()
         finally:
@@ -552,7 +556,11 @@ class Warehouse:
 
     @contextmanager
     def read(
-        self, timeout_s: float | None = None, *, sandbox: bool = False
+        self,
+        timeout_s: float | None = None,
+        *,
+        sandbox: bool = False,
+        small: bool = False,
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection on one consistent snapshot; no lock is taken.
 
@@ -561,13 +569,16 @@ class Warehouse:
                 raises :class:`QueryTimeout`.
             sandbox: for SQL a person typed: an instance that reaches no file,
                 database or network beyond the lake.
+            small: a read of a few rows, on the one-thread instance (see
+                :meth:`write`).
         """
         if not self.location.exists():
             raise WarehouseMissing(
                 "there is no warehouse yet: run 'medialake sync' first"
             )
         engine = _engine(self.location)
-        con = self._connect(engine, LAKE_RO, sandbox=sandbox)
+        kind = "sandbox" if sandbox else "small" if small else "main"
+        con = self._connect(engine, LAKE_RO, kind)
         timer = None
         expired = threading.Event()
         if timeout_s:
@@ -599,14 +610,14 @@ class Warehouse:
                 if lost:
                     engine.drop()
             else:
-                engine.checkin(con, LAKE_RO, sandbox=sandbox)
+                engine.checkin(con, LAKE_RO, kind)
 
     def _connect(
-        self, engine: _Engine, schema: str, *, sandbox: bool = False
+        self, engine: _Engine, schema: str, kind: str = "main"
     ) -> duckdb.DuckDBPyConnection:
         for attempt in range(2):
             try:
-                return engine.checkout(schema, sandbox=sandbox)
+                return engine.checkout(schema, kind)
             except duckdb.Error as exc:
                 if attempt or not _disconnected(exc):
                     raise

@@ -33,30 +33,43 @@ _WANTED_FIELDS = (
     "kind query url artist title album duration_s mb_recording_id feed_url"
     " episode_guid published source".split()
 )
-_EXISTING_SQL = """
+# What already satisfies a request, one part per kind it can be (a request asks
+# only the tables of its kind: each table a DuckLake query reads costs a scan).
+_EXISTING_REQ = """
 WITH req AS (SELECT ml_norm($artist) AS a, ml_norm($title) AS t, ml_norm($album) AS s,
                     $duration::DOUBLE AS d, $mbid AS m, $kind AS kind, $key AS k)
-SELECT what FROM (
+SELECT what FROM ({parts}) LIMIT 1
+"""
+_EXISTING_TRACK = """
   SELECT 'track ' || x.server_id || ':' || x.native_id AS what FROM tracks x, req
-  WHERE req.kind = 'track' AND x.removed_at IS NULL AND (
+  WHERE x.removed_at IS NULL AND (
     (req.m IS NOT NULL AND x.mb_recording_id = req.m)
     OR (req.t <> '' AND ml_norm(x.title) = req.t
         AND (req.a = '' OR ml_norm(x.artist) = req.a OR ml_norm(x.album_artist) = req.a)
         AND (req.d IS NULL OR x.duration_s IS NULL
              OR abs(x.duration_s - req.d) <= $tol)))
-  UNION ALL
-  SELECT 'episode ' || x.server_id || ':' || x.native_id FROM episodes x, req
-  WHERE req.kind = 'episode' AND x.removed_at IS NULL AND req.t <> ''
+"""
+_EXISTING_EPISODE = """
+  SELECT 'episode ' || x.server_id || ':' || x.native_id AS what FROM episodes x, req
+  WHERE x.removed_at IS NULL AND req.t <> ''
     AND ml_norm(x.title) = req.t AND (req.s = '' OR ml_norm(x.show_title) = req.s)
-  UNION ALL
-  SELECT 'download ' || j.final_path FROM download_jobs j
+"""
+_EXISTING_DOWNLOAD = """
+  SELECT 'download ' || j.final_path AS what FROM download_jobs j
   JOIN wanted_items w USING (wanted_id), req
   WHERE j.state = 'imported' AND (w.request_key = req.k OR (
     req.t <> '' AND w.kind = req.kind AND ml_norm(j.title) = req.t
     AND (req.a = '' OR ml_norm(j.artist) = req.a)
     AND (req.d IS NULL OR j.duration_s IS NULL OR abs(j.duration_s - req.d) <= $tol)))
-) LIMIT 1
 """
+_EXISTING_BY_KIND = {
+    kind: _EXISTING_REQ.format(parts=" UNION ALL ".join([*parts, _EXISTING_DOWNLOAD]))
+    for kind, parts in (
+        ("track", [_EXISTING_TRACK]),
+        ("episode", [_EXISTING_EPISODE]),
+        (None, []),
+    )
+}
 
 
 def _now() -> datetime:
@@ -76,7 +89,7 @@ class DownloadStore:
     ) -> tuple[str, str, bool]:
         """Add a wanted item, or return the one that has this request key."""
         values = [row.get(name) for name in _WANTED_FIELDS]
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             found = con.execute(
                 "SELECT wanted_id, status FROM wanted_items WHERE request_key = ?",
                 [request_key],
@@ -100,9 +113,14 @@ class DownloadStore:
         tolerance_s: float = 5.0,
     ) -> dict[str, Any]:
         """Check for a duplicate and start a job for a due item, in one transaction."""
-        with self.warehouse.write() as con:
-            _recover_stale(con, wanted_id, stale_after_s)
+        with self.warehouse.write(small=True) as con:
             row = _one(con, "SELECT * FROM wanted_items WHERE wanted_id = ?", wanted_id)
+            # Only an active item has a running job that may have died.
+            if row is not None and row["status"] == "active":
+                if _recover_stale(con, wanted_id, stale_after_s):
+                    row = _one(
+                        con, "SELECT * FROM wanted_items WHERE wanted_id = ?", wanted_id
+                    )
             answer: dict[str, Any] = {
                 "row": row,
                 "duplicate": None,
@@ -150,12 +168,12 @@ class DownloadStore:
 
     def find_existing(self, row: dict[str, Any], tolerance_s: float) -> str | None:
         """What already satisfies the request: a library item or an earlier import."""
-        with self.warehouse.read() as con:
+        with self.warehouse.read(small=True) as con:
             return _existing(con, row, tolerance_s)
 
     def mark_duplicate(self, wanted_id: str, job_id: str | None, reason: str) -> None:
         """The item is already there: no download."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             if job_id:
                 _end_job(con, job_id, "cancelled", reason, {})
             _set_duplicate(con, wanted_id, reason)
@@ -164,7 +182,7 @@ class DownloadStore:
     def update_job(self, job_id: str, state: str | None = None, **fields: Any) -> bool:
         """Change a job's state and fields unless it is final; False if cancelled."""
         sets, values = _sets(fields)
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             changed = _changed(
                 con,
                 f"UPDATE download_jobs SET state = coalesce(?, state),{sets}"
@@ -175,7 +193,7 @@ class DownloadStore:
 
     def progress(self, job_id: str, done: int, total: int | None) -> bool:
         """Store bytes done (and the heartbeat); False when the job was cancelled."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             changed = _changed(
                 con,
                 "UPDATE download_jobs SET bytes_done = ?,"
@@ -195,27 +213,40 @@ class DownloadStore:
         wanted_status: str,
         reason: str | None,
         retry_in_s: float | None = None,
+        *,
+        wanted_id: str | None = None,
         **fields: Any,
     ) -> None:
-        """End the job and set its item's status (a cancelled item stays cancelled)."""
+        """End the job and set its item's status (a cancelled item stays cancelled);
+        ``wanted_id``, when the caller knows it, spares looking it up."""
         retry_at = (
             None if retry_in_s is None else _now() + timedelta(seconds=retry_in_s)
         )
-        with self.warehouse.write() as con:
+        item = "?"
+        if not wanted_id:
+            item = "(SELECT wanted_id FROM download_jobs WHERE job_id = ?)"
+        with self.warehouse.write(small=True) as con:
             _end_job(con, job_id, state, reason, fields)
             con.execute(
                 "UPDATE wanted_items SET status = ?, last_reason = ?,"
-                " next_attempt_at = ?, updated_at = now() WHERE wanted_id ="
-                " (SELECT wanted_id FROM download_jobs WHERE job_id = ?)"
+                f" next_attempt_at = ?, updated_at = now() WHERE wanted_id = {item}"
                 " AND status <> 'cancelled'",
-                [wanted_status, reason, retry_at, job_id],
+                [wanted_status, reason, retry_at, wanted_id or job_id],
             )
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether the job was cancelled (a read: no write, no lock)."""
+        with self.warehouse.read(small=True) as con:
+            found = con.execute(
+                "SELECT state FROM download_jobs WHERE job_id = ?", [job_id]
+            ).fetchone()
+        return found is not None and found[0] == "cancelled"
 
     def finish_article(self, job_id: str, row: dict[str, Any], **fields: Any) -> None:
         """Merge the article's row and end its job as imported, in one transaction."""
         from warehouse.reading import merge_articles
 
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             merge_articles(con, [{**row, "job_id": job_id}])
             _end_job(con, job_id, "imported", None, fields)
             con.execute(
@@ -228,7 +259,7 @@ class DownloadStore:
 
     def cancel(self, wanted_id: str) -> bool:
         """Cancel the item and its running job; finished items are left as they are."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             changed = _changed(
                 con,
                 "UPDATE wanted_items SET status = 'cancelled', updated_at = now(),"
@@ -248,7 +279,7 @@ class DownloadStore:
     def blocklist(self, source: str) -> set[str]:
         """Candidate keys ``source`` must never pick: its own, and every blocked URL
         (a bad file at a URL is bad whichever source fetches it)."""
-        with self.warehouse.read() as con:
+        with self.warehouse.read(small=True) as con:
             found = con.execute(
                 "SELECT candidate_key FROM download_blocklist WHERE source = ?"
                 " OR regexp_matches(candidate_key, '^https?://')",
@@ -258,7 +289,7 @@ class DownloadStore:
 
     def add_to_blocklist(self, source: str, key: str, reason: str) -> None:
         """Never pick this candidate again."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             con.execute(
                 "MERGE INTO download_blocklist AS t USING (SELECT ?::TEXT AS source,"
                 " ?::TEXT AS candidate_key, ?::TEXT AS reason) AS s"
@@ -275,7 +306,7 @@ class DownloadStore:
     ) -> list[str]:
         """Due wanted items, oldest first (only those of ``ids`` when given); items a
         dead process left running are recovered first."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             _recover_stale(con, None, stale_after_s)
             found = con.execute(
                 "SELECT wanted_id FROM wanted_items WHERE status = 'wanted'"
@@ -288,7 +319,7 @@ class DownloadStore:
 
     def retry_now(self, wanted_id: str) -> bool:
         """Make a waiting or given-up item due at once (not a cancelled one)."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             changed = _changed(
                 con,
                 "UPDATE wanted_items SET status = 'wanted', next_attempt_at = NULL,"
@@ -300,7 +331,7 @@ class DownloadStore:
 
     def set_scan_result(self, job_ids: list[str], result: str) -> None:
         """Record what the media server said to the scan request after these imports."""
-        with self.warehouse.write() as con:
+        with self.warehouse.write(small=True) as con:
             con.execute(
                 "UPDATE download_jobs SET scan_result = ?"
                 " WHERE list_contains(?, job_id)",
@@ -343,7 +374,8 @@ def _existing(
         "key": row.get("request_key"),
         "tol": tolerance_s,
     }
-    found = con.execute(_EXISTING_SQL, params).fetchone()
+    sql = _EXISTING_BY_KIND.get(row.get("kind"), _EXISTING_BY_KIND[None])
+    found = con.execute(sql, params).fetchone()
     return found[0] if found else None
 
 
@@ -368,9 +400,9 @@ def _done_reason(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> str:
 
 def _recover_stale(
     con: duckdb.DuckDBPyConnection, wanted_id: str | None, stale_after_s: float
-) -> None:
+) -> bool:
     """Fail jobs (of ``wanted_id``, or all) whose process stopped reporting; their
-    items are wanted again at once."""
+    items are wanted again at once. True when there were any."""
     # Select, then update with the same condition: the write lock holds for the whole
     # transaction, so both see the same rows (DuckLake has no RETURNING).
     where = (
@@ -382,7 +414,7 @@ def _recover_stale(
         f"SELECT job_id, wanted_id FROM download_jobs{where}", params
     ).fetchall()
     if not stale:
-        return
+        return False
     con.execute(
         "UPDATE download_jobs SET state = 'failed', finished_at = now(), reason ="
         f" 'interrupted: the process stopped before the job finished'{where}",
@@ -394,6 +426,7 @@ def _recover_stale(
         " WHERE list_contains(?, wanted_id) AND status = 'active'",
         [[row[1] for row in stale]],
     )
+    return True
 
 
 def _changed(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:

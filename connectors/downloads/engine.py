@@ -1,8 +1,8 @@
 """The DownloadEngine: job state, limits, retries, fallback, quality and import.
 
 The engine owns everything a source plugin does not: the job's states (searching,
-downloading, verifying, imported, failed, cancelled; a wanted item without a running
-job is queued) kept in an injected
+downloading, imported, failed, cancelled; a wanted item without a running job is
+queued; verification runs while the job still says downloading) kept in an injected
 :class:`~connectors.downloads.store.JobStore` (the warehouse), per-source concurrency
 slots and request spacing asked of an injected :class:`~connectors.downloads.gate.Gate`
 (Prefect's global limits in flows, an in-process
@@ -277,6 +277,8 @@ class DownloadEngine:
         """An article: placed and recorded by ``articles.import_and_record``."""
         from connectors.downloads.articles import import_and_record
 
+        if self.store.cancelled(job.job_id):
+            raise Cancelled(job.wanted_id)
         template = self.settings.article_template
         final = import_and_record(
             self.store, job.job_id, fetched, self.library_root, template
@@ -307,6 +309,8 @@ class DownloadEngine:
             return duplicate
         if audio_only:
             tag_file(fetched.path, fields)
+        if self.store.cancelled(job.job_id):  # the last look before the library
+            raise Cancelled(job.wanted_id)
         template = self._template(job.request.kind, info)
         relative = render_name(template, fields, fetched.path.suffix or info.container)
         final = place(fetched.path, self.library_root, relative)
@@ -329,7 +333,7 @@ class DownloadEngine:
             None if visible else f"imported by {source.name}; files not visible here"
         )
         self.store.finish(
-            job.job_id, "imported", "imported", reason,
+            job.job_id, "imported", "imported", reason, wanted_id=job.wanted_id,
             final_path=str(folder) if folder else None,
             artist=fields["artist"], title=fields["title"],
         )  # fmt: skip
@@ -341,7 +345,7 @@ class DownloadEngine:
         self, job: _Job, source: str, final: Path, info: Probe, fields: dict[str, Any]
     ) -> None:
         self.store.finish(
-            job.job_id, "imported", "imported", None,
+            job.job_id, "imported", "imported", None, wanted_id=job.wanted_id,
             final_path=str(final), size=info.size, duration_s=info.duration_s,
             container=info.container, artist=fields["artist"], title=fields["title"],
             bytes_done=info.size, progress=1.0,
@@ -352,12 +356,16 @@ class DownloadEngine:
         settings = self.settings
         if job.attempts >= settings.max_attempts:
             why = f"gave up after {job.attempts} attempts: {reason}"
-            self.store.finish(job.job_id, "failed", "failed", why)
+            self.store.finish(
+                job.job_id, "failed", "failed", why, wanted_id=job.wanted_id
+            )
             return Outcome(job.wanted_id, "failed", why, job.job_id)
         delay = min(
             settings.retry_base_s * 2 ** (job.attempts - 1), settings.retry_max_s
         )
-        self.store.finish(job.job_id, "failed", "wanted", reason, retry_in_s=delay)
+        self.store.finish(
+            job.job_id, "failed", "wanted", reason, delay, wanted_id=job.wanted_id
+        )
         return Outcome(job.wanted_id, "wanted", reason, job.job_id)
 
     # -- helpers ---------------------------------------------------------------------
@@ -375,7 +383,9 @@ class DownloadEngine:
     @contextlib.contextmanager
     def _slot(self, source: str, job: _Job, candidate: Candidate) -> Iterator[None]:
         """Hold one of the source's slots from the gate; the job is downloading
-        inside, verifying after (the slot is already given back then)."""
+        inside. Verification follows without a state write of its own (one
+        transaction less per job): the job stays ``downloading`` until it is
+        imported or fails, and a cancel is looked for before the file is placed."""
         with self._held(source, job):
             if not self.store.update_job(
                 job.job_id, "downloading", source=source,
@@ -385,7 +395,6 @@ class DownloadEngine:
                 raise Cancelled(job.wanted_id)
             job.last_write = time.monotonic()
             yield
-        self._state(job, "verifying")
 
     def _held(self, source: str, job: _Job) -> contextlib.ExitStack:
         """Wait for a slot in steps, renewing the job's heartbeat between them (so

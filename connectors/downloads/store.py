@@ -67,9 +67,16 @@ class JobStore(Protocol):
         wanted_status: str,
         reason: str | None,
         retry_in_s: float | None = None,
+        *,
+        wanted_id: str | None = None,
         **fields: Any,
     ) -> None:
-        """End a job and set its wanted item's status (and next attempt time)."""
+        """End a job and set its wanted item's status (and next attempt time);
+        ``wanted_id`` is the job's item when the caller knows it."""
+        ...
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether the job was cancelled meanwhile (a read, no write)."""
         ...
 
     def finish_article(self, job_id: str, row: dict[str, Any], **fields: Any) -> None:

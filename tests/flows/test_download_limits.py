@@ -130,3 +130,31 @@ def test_limits_come_from_settings_by_one_idempotent_function(ml_home: Path) -> 
     assert _limit("medialake-download-slskd")[0] == 4
     ensure_limits(_settings())  # back to the defaults for the other tests
     assert _limit("medialake-ffmpeg")[0] == 1
+
+
+def test_a_full_source_times_out_and_a_missing_limit_says_how_to_make_it(
+    ml_home: Path,
+) -> None:
+    from tasks.downloads import PrefectGate
+    from tasks.limits import MissingLimit, ensure_limits
+
+    full = {
+        "MEDIALAKE_DOWNLOADS_CONCURRENCY": "{ full = 1 }",
+        "MEDIALAKE_DOWNLOADS_SOURCES": '["http", "full"]',
+    }
+    ensure_limits(_settings(**full))
+    gate = PrefectGate({})
+    with gate.slot("full", 10):
+        assert _limit("medialake-download-full")[2] == 1  # held on the server
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="medialake-download-full"):
+            with gate.slot("full", 0.5):
+                pass
+        assert time.monotonic() - started >= 0.45
+    assert _limit("medialake-download-full")[2] == 0  # given back at once
+    with gate.slot("full", 1):  # free again
+        pass
+    with pytest.raises(MissingLimit, match="medialake up"):
+        with gate.slot("never-configured", 1):
+            pass
+    ensure_limits(_settings())

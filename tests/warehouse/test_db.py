@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,6 +84,41 @@ def test_a_writer_waits_for_another_writer_then_succeeds(wh: Warehouse) -> None:
             )
         assert time.monotonic() - started >= 0.3
     assert count(wh) == 2
+
+
+def test_small_and_bulk_writers_of_one_process_take_turns(wh: Warehouse) -> None:
+    """A small transaction (the one-thread instance) and an ordinary one in two
+    threads of one process: the second waits for the first's commit, so each key is
+    written once, and both instances see every row."""
+    holding, order = threading.Event(), []
+
+    def small() -> None:
+        with wh.write(small=True) as con:
+            con.execute(
+                "INSERT INTO servers (server_id, kind) VALUES ('s', 'filesystem')"
+            )
+            holding.set()
+            time.sleep(0.5)
+            order.append("small committed")
+
+    other = threading.Thread(target=small)
+    other.start()
+    assert holding.wait(30)
+    with wh.write() as con:
+        order.append("bulk began")
+        con.execute(
+            "MERGE INTO servers t USING (SELECT 's' AS server_id) s"
+            " ON t.server_id = s.server_id"
+            " WHEN NOT MATCHED THEN INSERT (server_id, kind) VALUES ('s', 'plex')"
+        )
+    other.join(30)
+
+    assert order == ["small committed", "bulk began"]
+    with wh.read(small=True) as con:
+        assert con.execute("SELECT server_id, kind FROM servers").fetchall() == [
+            ("s", "filesystem")
+        ]
+    assert count(wh) == 1
 
 
 def test_a_lock_held_too_long_names_the_process_that_holds_it(wh: Warehouse) -> None:
