@@ -99,7 +99,9 @@ def _sync_locked(server: str, mode: SyncMode, run_id: str) -> dict[str, Any]:
     except Exception as exc:
         t.close_run(server, run_id, "failed", str(exc))
         raise
-    futures = [t.read_and_store.submit(server, run_id, unit) for unit in plan.units]
+    futures = [
+        t.read_and_store.submit(server, run_id, unit, plan.fresh) for unit in plan.units
+    ]
     try:
         results = [future.result() for future in futures]
     except Exception as exc:
