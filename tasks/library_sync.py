@@ -111,9 +111,10 @@ def open_run(server: str, mode: SyncMode, run_id: str | None = None) -> str:
 def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     """List what to read, given what the warehouse already holds for the server."""
     with warehouse().read() as con:
-        # a count first: a first scan has nothing to compare with (and nothing to move)
-        fresh = library.count_rows(con, server) == 0
-        known = {} if fresh else library.known_fingerprints(con, server)
+        known = library.known_fingerprints(con, server)
+        # no active row: a count (removed rows included) tells a first scan, which has
+        # nothing to compare with, to move or to remove
+        fresh = not known and library.count_rows(con, server) == 0
         cursor = None if fresh else library.get_state(con, server, CURSOR_KEY)
     result = engine().get(server).plan_sync(mode, known, cursor, batch_size)
     result.fresh = fresh
