@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -111,8 +112,12 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
     """List what to read, given what the warehouse already holds for the server."""
     with warehouse().read() as con:
         known = library.known_fingerprints(con, server)
-        cursor = library.get_state(con, server, CURSOR_KEY)
+        # no active row: a count (removed rows included) tells a first scan, which has
+        # nothing to compare with, to move or to remove
+        fresh = not known and library.count_rows(con, server) == 0
+        cursor = None if fresh else library.get_state(con, server, CURSOR_KEY)
     result = engine().get(server).plan_sync(mode, known, cursor, batch_size)
+    result.fresh = fresh
     with warehouse().write() as con:
         runs.add_progress(con, run_id, len(result.unchanged), result.total_items)
     logger().info(
@@ -126,16 +131,20 @@ def plan(server: str, run_id: str, mode: SyncMode, batch_size: int) -> SyncPlan:
 
 
 @task(name="sync-read-batch", cache_policy=NO_CACHE)
-def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
-    """Read one unit of work from the server and merge it into the warehouse."""
-    batch = engine().get(server).read_unit(unit)
+def read_and_store(
+    server: str, run_id: str, unit: Any, fresh: bool = False
+) -> BatchResult:
+    """Read one unit of work from the server and merge it into the warehouse
+    (append its items when ``fresh``, the plan found no row of the server, and the
+    server's listing names each item once)."""
+    client = engine().get(server)
+    batch = client.read_unit(unit)
     frames = batch_frames(server, batch)
+    append = fresh and client.lists_each_item_once
     with warehouse().write() as con:
-        counts = library.write_batch(con, frames)
+        counts = library.write_batch(con, frames, fresh=append)
         server_progress.store(con, server, batch)
-        done, total = runs.add_progress(
-            con, run_id, len(batch.media_files) or _size(batch)
-        )
+        done, total = runs.add_progress(con, run_id, batch.files() or _size(batch))
     progress.report(server, done, total)
     return BatchResult(
         seen_ids=batch.native_ids(),
@@ -146,16 +155,25 @@ def read_and_store(server: str, run_id: str, unit: Any) -> BatchResult:
 
 
 def _size(batch: LibraryBatch) -> int:
-    return len(batch.tracks) + len(batch.movies) + len(batch.episodes)
+    items = [len(getattr(batch, t)) for t in ("tracks", "movies", "episodes")]
+    columns = [batch.frames[t].height for t in _ITEMS & batch.frames.keys()]
+    return sum(items) + sum(columns)
+
+
+_ITEMS = {"tracks", "movies", "episodes"}
 
 
 def batch_frames(server: str, batch: LibraryBatch) -> dict[str, Any]:
-    """The batch's records as frames by table, each with its ``server_id``."""
-    return {
-        table: frame_from_flat_records(records, server_id=server)
-        for table, records in batch.tables().items()
-        if records
+    """The batch's records as frames by table, each with its ``server_id`` (rows a
+    reader sent as columns get the column; records are turned into columns here)."""
+    frames = {
+        table: frame.select(pl.lit(server).alias("server_id"), pl.all())
+        for table, frame in batch.frames.items()
     }
+    for table, records in batch.tables().items():
+        if records:
+            frames[table] = frame_from_flat_records(records, server_id=server)
+    return frames
 
 
 @task(name="sync-finish", cache_policy=NO_CACHE)
@@ -173,7 +191,8 @@ def finish(
         counts.failed += result.counts.failed
     reason = None
     with warehouse().write() as con:
-        if plan_result.complete:
+        # a first scan (fresh) wrote every row the server has: nothing to remove
+        if plan_result.complete and not plan_result.fresh:
             removal = library.detect_removals(
                 con, server, seen, settings().sync.removal_threshold
             )

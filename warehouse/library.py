@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from warehouse.upsert import UpsertCounts, merge_frame
+from warehouse.upsert import UpsertCounts, insert_frame, merge_frame
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -98,32 +98,69 @@ def known_fingerprints(
 
 
 def write_batch(
-    con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    frames: Mapping[str, pl.DataFrame],
+    *,
+    fresh: bool = False,
 ) -> UpsertCounts:
-    """Merge one batch (frames by table, ``server_id`` included); count item changes."""
+    """Merge one batch (frames by table, ``server_id`` included); count item changes.
+
+    The derived keys are computed by the same statement that writes the rows. With
+    ``fresh`` (the server had no row at all in the leaf tables when its run began, and
+    the run holds its sync lock, so no other writer adds one), a leaf table's rows are
+    appended instead of merged: their ids are unique within one listing. Parents
+    (artists, albums, shows) repeat across batches and are always merged.
+    """
     counts = UpsertCounts()
     for table in WRITE_ORDER:
         frame = frames.get(table)
         if frame is None or frame.height == 0:
             continue
-        result = merge_frame(con, table, frame)
-        if table in _DERIVED:
+        derived = _DERIVED.get(table)
+        inline = derived if derived and _INPUTS[table] <= set(frame.columns) else None
+        if fresh and table in LEAF_TABLES:
+            frame = frame.unique(subset=["server_id", "native_id"], keep="last")
+            insert_frame(con, table, frame, inline)
+            result = UpsertCounts(added=frame.height)
+        else:
+            result = merge_frame(
+                con, table, frame, derived=inline, count_added=table in ITEM_TABLES
+            )
+        if derived and inline is None:
             store_derived_keys(con, table, frame)
         if table in ITEM_TABLES:
             counts += result
     return counts
 
 
+def count_rows(con: duckdb.DuckDBPyConnection, server_id: str) -> int:
+    """Rows the server has in the leaf tables, removed ones included (0: a first
+    scan, whose batches may be appended and which has nothing to remove)."""
+    union = " UNION ALL ".join(
+        f"SELECT count(*) AS n FROM {t} WHERE server_id = $s" for t in LEAF_TABLES
+    )
+    [(total,)] = con.execute(
+        f"SELECT sum(n) FROM ({union})", {"s": server_id}
+    ).fetchall()
+    return int(total or 0)
+
+
 # Columns the writer derives from a row's own columns (views/00_macros.sql), stored so
 # that reads compare a column instead of normalizing text on every query.
 _DERIVED = {
     "tracks": {
-        "match_key": "ml_track_match_key(t.mb_recording_id,"
-        " coalesce(t.artist, t.album_artist), t.album, t.title, t.duration_s)",
-        "search_key": "ml_track_search_key(t.title, coalesce(t.artist,"
-        " t.album_artist), t.album)",
+        "match_key": "ml_track_match_key(mb_recording_id,"
+        " coalesce(artist, album_artist), album, title, duration_s)",
+        "search_key": "ml_track_search_key(title, coalesce(artist, album_artist),"
+        " album)",
     },
-    "media_files": {"search_key": "ml_search_text(t.path)"},
+    "media_files": {"search_key": "ml_search_text(path)"},
+}
+# The columns those expressions read.
+_INPUTS = {
+    "tracks": {"mb_recording_id", "artist", "album_artist", "album", "title"}
+    | {"duration_s"},
+    "media_files": {"path"},
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import duckdb
 
@@ -68,6 +68,8 @@ def merge_frame(
     key: Sequence[str] = LIBRARY_KEY,
     *,
     soft_delete: bool = True,
+    derived: Mapping[str, str] | None = None,
+    count_added: bool = True,
 ) -> UpsertCounts:
     """Upsert ``frame`` into ``table`` by ``key``; return what was added and updated.
 
@@ -78,14 +80,23 @@ def merge_frame(
         key: the primary-key columns.
         soft_delete: the table has ``removed_at``/``updated_at``: a changed or returning
             row gets ``updated_at = now()`` and ``removed_at = NULL``.
+        derived: columns computed from the frame's own columns (name -> SQL expression
+            over them), written by the same MERGE: no second pass over the rows.
+        count_added: split the affected rows into added and updated (one more
+            query); False: everything affected counts as ``updated``.
     """
     if frame.height == 0:
         return UpsertCounts()
     frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
-    cols = frame.columns
+    raw = f"_staged_{table}"
+    staged = raw
+    if derived:
+        exprs = ", ".join(f"{expr} AS {name}" for name, expr in derived.items())
+        frame = frame.drop([c for c in derived if c in frame.columns])
+        staged = f"(SELECT *, {exprs} FROM {raw})"
+    cols = [*frame.columns, *(derived or {})]
     values = [c for c in cols if c not in key]
-    staged = f"_staged_{table}"
-    con.register(staged, frame.to_arrow())
+    con.register(raw, frame.to_arrow())
     try:
         changed = (
             " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values) or "false"
@@ -96,9 +107,11 @@ def merge_frame(
             sets += ["updated_at = now()", "removed_at = NULL"]
         on = " AND ".join(f"t.{c} = s.{c}" for c in key)
         # Count new rows with an anti-join: ``RETURNING merge_action`` costs 15x more.
-        [(added,)] = con.execute(
-            f"SELECT count(*) FROM {staged} AS s ANTI JOIN {table} AS t ON ({on})"
-        ).fetchall()
+        added = 0
+        if count_added:
+            [(added,)] = con.execute(
+                f"SELECT count(*) FROM {raw} AS s ANTI JOIN {table} AS t ON ({on})"
+            ).fetchall()
         # A table whose columns are all key (play_events) has nothing to update.
         matched = (
             f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {', '.join(sets)} "
@@ -112,19 +125,27 @@ def merge_frame(
             f"VALUES ({', '.join('s.' + c for c in cols)})"
         ).fetchall()
     finally:
-        con.unregister(staged)
+        con.unregister(raw)
     return UpsertCounts(added=int(added), updated=int(affected) - int(added))
 
 
 def insert_frame(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    derived: Mapping[str, str] | None = None,
 ) -> None:
-    """Append the rows of ``frame`` to ``table`` by column name (none: nothing)."""
+    """Append the rows of ``frame`` to ``table`` by column name (none: nothing),
+    with ``derived`` columns computed as :func:`merge_frame` does."""
     if frame.height == 0:
         return
     staged = f"_staged_{table}"
+    extra = ""
+    if derived:
+        frame = frame.drop([c for c in derived if c in frame.columns])
+        extra = "".join(f", {expr} AS {name}" for name, expr in derived.items())
     con.register(staged, frame.to_arrow())
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT *{extra} FROM {staged}")
     finally:
         con.unregister(staged)

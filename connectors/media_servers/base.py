@@ -86,6 +86,9 @@ class MediaServerClient(ABC):
 
     kind: ClassVar[str]
     config_model: ClassVar[type[ServerConfig]] = ServerConfig
+    # A listing never names an item twice (a folder walk; a paged listing may, when the
+    # library changes under it): a first scan may then append its rows.
+    lists_each_item_once: ClassVar[bool] = False
 
     def __init__(self, name: str, config: ServerConfig) -> None:
         self.name = name

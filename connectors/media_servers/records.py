@@ -181,6 +181,10 @@ class LibraryBatch:
     media_files: list[MediaFileRecord] = field(default_factory=list)
     progress: list[ProgressRecord] = field(default_factory=list)
     failed: int = 0
+    # Rows already in columns (table -> polars frame of that table's records, without
+    # ``server_id``), as a reader in another process sends them: far cheaper to pass
+    # between processes than records. A table is in the records or here, not both.
+    frames: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, list[Any]]:
         """The records by warehouse table name."""
@@ -188,7 +192,15 @@ class LibraryBatch:
 
     def native_ids(self) -> set[str]:
         """Every native id this batch saw, over all tables."""
-        return {rec.native_id for recs in self.tables().values() for rec in recs}
+        ids = {rec.native_id for recs in self.tables().values() for rec in recs}
+        for frame in self.frames.values():
+            ids.update(frame.get_column("native_id").to_list())
+        return ids
+
+    def files(self) -> int:
+        """How many file rows the batch holds."""
+        frame = self.frames.get("media_files")
+        return len(self.media_files) + (frame.height if frame is not None else 0)
 
 
 @dataclass(slots=True)
@@ -201,6 +213,8 @@ class SyncPlan:
         complete: the listing covers the whole library, so what it lacks was removed.
         cursor: the cursor to store once the run succeeds (incremental resumption).
         total_items: items listed, for progress.
+        fresh: the warehouse held no row of the server when the plan was made (a
+            first scan: its rows are appended, and nothing can have been removed).
     """
 
     units: list[Any]
@@ -208,3 +222,4 @@ class SyncPlan:
     complete: bool = False
     cursor: str | None = None
     total_items: int = 0
+    fresh: bool = False

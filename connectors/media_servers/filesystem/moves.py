@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from connectors.media_servers.filesystem.scan import path_id
 
@@ -35,17 +35,24 @@ CONTENT_MARK = "#"
 
 def content_key(path: Path | bytes, size: int) -> str | None:
     """A hash of ``size`` and three blocks (start, middle, end); None if unreadable."""
-    digest = hashlib.blake2b(str(size).encode(), digest_size=10)
     try:
         with open(path, "rb") as f:
-            if size <= 3 * BLOCK:
-                digest.update(f.read())
-            else:
-                for offset in (0, size // 2 - BLOCK // 2, size - BLOCK):
-                    f.seek(offset)
-                    digest.update(f.read(BLOCK))
+            return content_key_of(f, size)
     except OSError:
         return None
+
+
+def content_key_of(f: BinaryIO, size: int) -> str:
+    """:func:`content_key` of a file already open (the reader opens each file once
+    for its key and its tags); leaves the position anywhere."""
+    digest = hashlib.blake2b(str(size).encode(), digest_size=10)
+    if size <= 3 * BLOCK:
+        f.seek(0)
+        digest.update(f.read())
+    else:
+        for offset in (0, size // 2 - BLOCK // 2, size - BLOCK):
+            f.seek(offset)
+            digest.update(f.read(BLOCK))
     return digest.hexdigest()
 
 

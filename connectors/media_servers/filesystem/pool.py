@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
-from connectors.media_servers.filesystem.reader import read_entries
-from connectors.media_servers.records import LibraryBatch
+from connectors.media_servers.filesystem.reader import (
+    read_entries,
+    read_frames,
+    warm_up,
+)
+from connectors.media_servers.records import LEAF_TABLES, LibraryBatch
 from medialake.runtime import settings
 
 if TYPE_CHECKING:
@@ -54,16 +58,30 @@ def _reset() -> None:
         _POOL = None
 
 
+def start() -> list[Future[None]]:
+    """Start the worker processes and their imports, without waiting for them: a sync
+    that will read many files calls this first, so that the workers' start-up
+    (seconds of imports on a loaded machine) overlaps the walk and the plan."""
+    pool = _pool()
+    if pool is None:
+        return []
+    try:
+        return [pool.submit(warm_up) for _ in range(workers())]
+    except BrokenProcessPool:
+        _reset()
+        return []
+
+
 def prime() -> None:
     """Start the worker processes and their imports now (a benchmark's set-up)."""
-    pool = _pool()
-    if pool is not None:
-        for future in [pool.submit(read_entries, [], []) for _ in range(workers())]:
-            future.result()
+    for future in start():
+        future.result()
 
 
 def read_parallel(roots: Sequence[Path], entries: Sequence[ScanEntry]) -> LibraryBatch:
-    """:func:`read_entries` over ``entries``, split across the worker processes."""
+    """:func:`read_entries` over ``entries``, split across the worker processes,
+    which send their rows back as columns (``batch.frames``); a small unit is read in
+    place, as records."""
     pool = _pool() if len(entries) >= IN_PLACE_BELOW else None
     if pool is None:
         return read_entries(roots, entries)
@@ -71,14 +89,21 @@ def read_parallel(roots: Sequence[Path], entries: Sequence[ScanEntry]) -> Librar
     step = -(-len(entries) // parts)
     chunks = [list(entries[i : i + step]) for i in range(0, len(entries), step)]
     try:
-        futures = [pool.submit(read_entries, list(roots), chunk) for chunk in chunks]
+        futures = [pool.submit(read_frames, list(roots), chunk) for chunk in chunks]
         batches = [future.result() for future in futures]
     except BrokenProcessPool:
         _reset()
         return read_entries(roots, entries)
+    import polars as pl
+
     merged = LibraryBatch()
+    for name in {name for batch in batches for name in batch.frames}:
+        parts_ = [b.frames[name] for b in batches if name in b.frames]
+        frame = pl.concat(parts_, how="vertical_relaxed")
+        if name not in LEAF_TABLES:  # an artist or album both workers met
+            frame = frame.unique(subset="native_id", keep="last", maintain_order=True)
+        merged.frames[name] = frame
     for batch in batches:
-        for name, records in batch.tables().items():
-            getattr(merged, name).extend(records)
+        merged.progress.extend(batch.progress)
         merged.failed += batch.failed
     return merged

@@ -188,6 +188,11 @@ def _get(tags: Any, key: str) -> Any:
 def _first_text(value: Any) -> str | None:
     """One value as text: the first of a list, ``n/total`` of a pair, bytes decoded,
     multi-value separators cut off."""
+    if type(value) is list and value and type(value[0]) is str:  # the common case
+        value = value[0]
+    if type(value) is str:
+        text = value.split("\0", 1)[0].strip()
+        return text or None
     if isinstance(value, list | tuple) and value and not _is_pair(value):
         value = value[0]
     if _is_pair(value):

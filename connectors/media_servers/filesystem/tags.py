@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import mutagen
 
 from connectors.media_servers.filesystem import chunks, tagmap
+from connectors.media_servers.filesystem.moves import content_key_of
 from connectors.metadata import probe
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class AudioTags:
     replaygain_track_db: float | None = None
     replaygain_album_db: float | None = None
     probed: bool = False  # ffprobe supplied the duration and technical fields
+    content_key: str | None = None  # moves.content_key, when asked for
 
 
 @dataclass(slots=True)
@@ -140,19 +142,32 @@ class _Technical:
     channels: int | None
 
 
-def read_audio(path: Path) -> AudioTags:
+def read_audio(path: Path, size: int | None = None, keyed: bool = False) -> AudioTags:
     """Read one audio file's tags, duration and technical fields.
+
+    Args:
+        path: the file.
+        size: its size, when a walk already knows it (no ``stat`` again).
+        keyed: also give the file's content key (:func:`.moves.content_key`), read
+            through the same open file as the tags.
 
     Raises:
         UnreadableMedia: empty, not audio, or unreadable by mutagen and ffmpeg alike.
     """
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableMedia(f"cannot read the file: {exc.strerror}") from None
+    if size is None:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise UnreadableMedia(f"cannot read the file: {exc.strerror}") from None
     if size == 0:
         raise UnreadableMedia("empty file (0 bytes)")
-    audio, failure = _mutagen(path)
+    audio, failure, key = _mutagen(path, size if keyed else None)
+    tags = _read(path, size, audio, failure)
+    tags.content_key = key
+    return tags
+
+
+def _read(path: Path, size: int, audio: Any, failure: str | None) -> AudioTags:
     if audio is not None:
         name = type(audio).__name__
         fields, tech, lies = _from_mutagen(path, audio, size)
@@ -171,6 +186,11 @@ def read_audio(path: Path) -> AudioTags:
     if probed is not None:
         return _build(probed[0], probed[1], probed=True)
     raise UnreadableMedia(failure or "not a recognised audio file")
+
+
+def load_formats() -> None:
+    """Import mutagen's format modules now (a worker's start-up, not its first file)."""
+    _kinds(b"", "")
 
 
 def _kinds(head: bytes, suffix: str) -> list[Any] | None:
@@ -217,19 +237,24 @@ def _kinds(head: bytes, suffix: str) -> list[Any] | None:
     return None
 
 
-def _mutagen(path: Path) -> tuple[Any, str | None]:
+def _mutagen(path: Path, size: int | None = None) -> tuple[Any, str | None, str | None]:
     """mutagen's reading of ``path``: first with the classes its first bytes (and
     name) point to (mutagen.File otherwise scores all 24 formats on every file, a
     tenth of a scan's time, and picks by name a FLAC named ``.mp3``), then, if they do
-    not take it (a damaged file), with all of them, as mutagen.File chooses."""
+    not take it (a damaged file), with all of them, as mutagen.File chooses. With
+    ``size``, the file's content key is read through the same open file."""
+    key = None
     try:
         with path.open("rb") as f:
-            kinds = _kinds(f.read(16), path.suffix.lower())
+            head = f.read(16)
+            if size is not None:
+                key = content_key_of(f, size)
+            kinds = _kinds(head, path.suffix.lower())
             if kinds is not None:
                 f.seek(0)
                 audio = mutagen.File(f, options=kinds)
                 if audio is not None:
-                    return audio, None
+                    return audio, None, key
     except PermissionError as exc:
         raise UnreadableMedia(f"permission denied: {exc.strerror}") from None
     except Exception:  # read again below with every class
@@ -239,10 +264,10 @@ def _mutagen(path: Path) -> tuple[Any, str | None]:
     except PermissionError as exc:
         raise UnreadableMedia(f"permission denied: {exc.strerror}") from None
     except Exception as exc:  # a malformed file may raise anything from a parser
-        return None, f"corrupt or truncated audio: {describe_error(exc, path)}"
+        return None, f"corrupt or truncated audio: {describe_error(exc, path)}", key
     if audio is None:
-        return None, "not a recognised audio file"
-    return audio, None
+        return None, "not a recognised audio file", key
+    return audio, None, key
 
 
 def _from_mutagen(
