@@ -12,10 +12,17 @@ setup:
 setup-tests:
 	@scripts/setup.sh --tests
 
-# The Prefect server the sync needs starts while the sample is written.
-demo: setup
-	@$(UV) run medialake server start >/dev/null & $(UV) run medialake sample; wait
-	@$(UV) run medialake sync --mode full
+# The demo's commands cache the bytecode of what they import (even where the shell sets
+# PYTHONDONTWRITEBYTECODE) instead of the set-up compiling every dependency first. The
+# Prefect server the sync needs starts (its database's migrations) while the sample is
+# written and the sync's own modules are compiled; a failed sample stops the demo.
+DEMO_ENV = env -u PYTHONDONTWRITEBYTECODE
+demo:
+	@$(DEMO_ENV) scripts/setup.sh
+	@$(DEMO_ENV) $(UV) run medialake server start >/dev/null & \
+	 $(DEMO_ENV) $(UV) run python -m cli.warm & \
+	 $(DEMO_ENV) $(UV) run medialake sample; status=$$?; wait; exit $$status
+	@$(DEMO_ENV) $(UV) run medialake sync --mode full
 
 lint: setup
 	$(UV) run ruff check .

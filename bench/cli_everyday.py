@@ -22,7 +22,7 @@ they ran before measured in the same run.
 CPU is the command's own (user + system, its waited-for children included) plus
 what a background Prefect server spent during it.
 
-    uv run python -m bench.cli_everyday [--runs 3] [--no-demo]
+    uv run python -m bench.cli_everyday [--runs 3] [--no-demo | --demo-only]
 """
 
 from __future__ import annotations
@@ -128,14 +128,17 @@ def sample_syncs(runs: int) -> None:
     )
 
 
-def demo(baseline: bool) -> tuple[float, float]:
-    """``make demo`` (or, ``baseline``, its former steps) in a fresh clone."""
+def demo(baseline: bool, rev: str | None = None) -> tuple[float, float]:
+    """``make demo`` (or, ``baseline``, its former steps) in a fresh clone (of the
+    commit ``rev``, else of HEAD)."""
     with tempfile.TemporaryDirectory(prefix="medialake-demo-") as tmp:
         clone = Path(tmp) / "medialake"
         subprocess.run(
             ["git", "clone", "-q", str(REPO), str(clone)], check=True,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        if rev:
+            subprocess.run(["git", "-C", str(clone), "checkout", "-q", rev], check=True)
         env = {
             k: v
             for k, v in os.environ.items()
@@ -169,11 +172,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-demo", action="store_true")
+    parser.add_argument("--demo-only", action="store_true", help="only make demo")
+    parser.add_argument(
+        "--before", metavar="REV", help="also time `make demo` of this commit"
+    )
     args = parser.parse_args()
-    sample_syncs(args.runs)
+    if not args.demo_only:
+        sample_syncs(args.runs)
     if args.no_demo:
         return
     base = line("baseline: the former make demo, fresh clone", [demo(True)])
+    if args.before:
+        line(f"make demo of {args.before}, fresh clone", [demo(False, args.before)])
     now = line("make demo, fresh clone (target <= 40 s)", [demo(False)])
     print(f"make demo vs baseline: {base / now:.1f}x faster wall")
 

@@ -34,6 +34,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -254,12 +255,25 @@ def start_for_this_process(settings: Settings) -> str:
     return url
 
 
+def _listening(url: str) -> bool:
+    """Whether something accepts TCP connections at ``url``'s host and port: a
+    connect costs microseconds of CPU, an HTTP request through httpx about 24 ms (its
+    client and TLS context), which polling ten times a second during a 10-30 s start
+    took from the starting server."""
+    address = urlsplit(url)
+    try:
+        with socket.create_connection((address.hostname, address.port or 80), 1.0):
+            return True
+    except OSError:
+        return False
+
+
 def _wait_healthy(url: str, pid: int, timeout_s: float = START_TIMEOUT_S) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not _alive(pid) or _zombie(pid):
             return False
-        if answers(url, timeout_s=1.0):
+        if _listening(url) and answers(url, timeout_s=1.0):
             return True
         time.sleep(0.1)
     return False
