@@ -163,30 +163,36 @@ def final_row(
     }
 
 
-def merge_rows(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+def merge_rows(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[dict[str, Any]],
+    *,
+    table: str = "flow_runs",
+    schema: dict[str, Any] = SPOOL_SCHEMA,
+) -> None:
     """Merge final rows (:func:`final_row`, from this run or the spool) on the run id:
     a run recorded ``running`` gets its status and reason, one never recorded is
-    inserted whole, and merging the same row again changes nothing."""
+    inserted whole, and merging the same row again changes nothing. ``table`` and
+    ``schema`` (the row's columns, times as ISO text) name another run table whose
+    rows are closed the same way (the spool's ``sync_runs``)."""
     frame = (
-        pl.DataFrame([{k: r.get(k) for k in SPOOL_SCHEMA} for r in rows], SPOOL_SCHEMA)
+        pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema)
         .with_columns(
             pl.col("started_at", "finished_at").str.to_datetime(time_zone="UTC")
         )
         .unique("run_id", keep="last", maintain_order=True)
     )
-    con.register("_spooled_flows", frame.to_arrow())
+    staged = f"_spooled_{table}"
+    con.register(staged, frame.to_arrow())
     try:
         con.execute(
-            "MERGE INTO flow_runs AS t USING _spooled_flows AS s"
-            " ON (t.run_id = s.run_id)"
+            f"MERGE INTO {table} AS t USING {staged} AS s ON (t.run_id = s.run_id)"
             " WHEN MATCHED THEN UPDATE SET status = s.status, error = s.error,"
             " finished_at = s.finished_at,"
             " duration_s = epoch(s.finished_at) - epoch(t.started_at)"
-            " WHEN NOT MATCHED THEN INSERT (run_id, flow, params, status, error,"
-            " flow_run_id, host, pid, started_at, finished_at, duration_s)"
-            " VALUES (s.run_id, s.flow, s.params, s.status, s.error, s.flow_run_id,"
-            " s.host, s.pid, s.started_at, s.finished_at,"
-            " epoch(s.finished_at) - epoch(s.started_at))"
+            f" WHEN NOT MATCHED THEN INSERT ({', '.join(schema)}, duration_s)"
+            f" VALUES ({', '.join(f's.{c}' for c in schema)},"
+            " coalesce(epoch(s.finished_at) - epoch(s.started_at), 0))"
         )
     finally:
-        con.unregister("_spooled_flows")
+        con.unregister(staged)

@@ -21,6 +21,7 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ _COLUMNS = (
     "started_at",
     "finished_at",
 )
+_SCHEMA = dict.fromkeys(_COLUMNS, pl.String)
 
 
 def spool_path(location: Location) -> Path:
@@ -131,35 +133,8 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _merge_sync_runs(con: Any, rows: list[dict[str, Any]]) -> None:
-    frame = (
-        pl.DataFrame(
-            [{k: row.get(k) for k in _COLUMNS} for row in rows],
-            schema=dict.fromkeys(_COLUMNS, pl.String),
-        )
-        .with_columns(
-            pl.col("started_at", "finished_at").str.to_datetime(time_zone="UTC")
-        )
-        .unique("run_id", keep="last", maintain_order=True)
-    )
-    con.register("_spooled", frame.to_arrow())
-    try:
-        con.execute(
-            "MERGE INTO sync_runs AS t USING _spooled AS s ON (t.run_id = s.run_id)"
-            " WHEN MATCHED THEN UPDATE SET status = s.status, error = s.error,"
-            " finished_at = s.finished_at,"
-            " duration_s = epoch(s.finished_at) - epoch(t.started_at)"
-            " WHEN NOT MATCHED THEN INSERT (run_id, server_id, mode, status,"
-            " flow_run_id, error, started_at, finished_at, duration_s)"
-            " VALUES (s.run_id, s.server_id, s.mode, s.status, s.flow_run_id,"
-            " s.error, s.started_at, s.finished_at, 0)"
-        )
-    finally:
-        con.unregister("_spooled")
-
-
 # The tables whose run rows may be spooled, and how their rows are merged.
 _TABLES: dict[str, Callable[[Any, list[dict[str, Any]]], None]] = {
-    "sync_runs": _merge_sync_runs,
+    "sync_runs": partial(flow_runs.merge_rows, table="sync_runs", schema=_SCHEMA),
     "flow_runs": flow_runs.merge_rows,
 }
