@@ -22,3 +22,22 @@ def scratch(name: str, *, home: bool = False) -> Iterator[Path]:
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def command_env(home: Path, server: str, library: Path) -> dict[str, str]:
+    """The environment of a ``medialake`` command run by a bench: this one without
+    Prefect's settings, ``home`` as its data folder, one folder server ``server`` on
+    ``library``, and the way every command ran before issue 14 (a Prefect server per
+    command, no unchanged-sync fast path), which the bench then changes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    key = f"MEDIALAKE_SERVERS_{server.upper()}"
+    env.update(
+        {
+            "MEDIALAKE_HOME": str(home),
+            f"{key}_KIND": "filesystem",
+            f"{key}_ROOTS": str(library),
+            "MEDIALAKE_PREFECT_SERVER": "ephemeral",
+            "MEDIALAKE_SYNC_QUICK_UNCHANGED": "false",
+        }
+    )
+    return env

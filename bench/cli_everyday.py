@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import command_env
 from bench.build_library import DEFAULT_DEST
 from bench.cli_rescan import server_cpu
 
@@ -91,14 +92,7 @@ def sample_syncs(runs: int) -> None:
     library = generate_sample(DEFAULT_DEST.parent / "sample").root
     with tempfile.TemporaryDirectory(prefix="medialake-bench-day-") as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        env.update(
-            MEDIALAKE_HOME=str(home),
-            MEDIALAKE_SERVERS_SAMPLE_KIND="filesystem",
-            MEDIALAKE_SERVERS_SAMPLE_ROOTS=str(library),
-            MEDIALAKE_PREFECT_SERVER="ephemeral",
-            MEDIALAKE_SYNC_QUICK_UNCHANGED="false",
-        )
+        env = command_env(home, "sample", library)
         first = medialake(env, home, "sync", "--mode", "full")
         print(f"sample library: {library}; first full sync {first[0]:.1f} s")
         base = line(

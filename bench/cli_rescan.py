@@ -41,6 +41,7 @@ from pathlib import Path
 
 import psutil
 
+from bench import command_env
 from bench.build_library import DEFAULT_DEST, build_bench_library
 
 # What a scheduled run costs: the flow in a process of its own, as Prefect's process
@@ -147,14 +148,7 @@ def main() -> None:
         library = build_bench_library(DEFAULT_DEST, args.files)
     with tempfile.TemporaryDirectory(prefix="medialake-bench-") as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        env.update(
-            MEDIALAKE_HOME=str(home),
-            MEDIALAKE_SERVERS_BENCH_KIND="filesystem",
-            MEDIALAKE_SERVERS_BENCH_ROOTS=str(library),
-            MEDIALAKE_PREFECT_SERVER="ephemeral",
-            MEDIALAKE_SYNC_QUICK_UNCHANGED="false",
-        )
+        env = command_env(home, "bench", library)
         load = run_command(env, "sync", "bench", "--mode", "full")
         print(f"library: {library} ({args.library}); first full sync {load[0]:.1f} s")
         if args.fast_only:
