@@ -56,7 +56,10 @@ def warehouse(*, create: bool = True) -> Warehouse:
                     "there is no warehouse yet: run 'medialake sync' first"
                 )
             if migrate(wh):
-                with wh.write() as con:  # a fast plan for queries on empty tables
+                # a fast plan for queries on empty tables; one row in and out of each
+                # table is a small transaction (one thread: 0.8-1.0 s instead of
+                # 1.9-2.7 s for a new warehouse's 56 tables)
+                with wh.write(small=True) as con:
                     prime_statistics(con)
             legacy = settings().legacy_warehouse_path
             if legacy.exists() and (fresh or lake_is_empty(wh)):
