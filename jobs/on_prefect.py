@@ -119,7 +119,7 @@ class PrefectBackend:
                 job_id,
                 spec.name,
                 params,
-                "prefect",
+                self.name,
                 flow_run_id=run_id,
                 flow_run_url=url,
                 retry_of=retry_of,

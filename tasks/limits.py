@@ -174,23 +174,22 @@ class Leases:
         from uuid import UUID
 
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while True:
-            answer = self._ask(
-                self.client.increment_concurrency_slots_with_lease,
-                name, deadline, mode="concurrency", lease_duration=self.lease_s,
-            )  # fmt: skip
-            body = answer.json()
-            if not body.get("limits"):
-                raise MissingLimit(_missing(name))
-            lease = UUID(str(body["lease_id"]))
-            with self._lock:
-                self._held[lease] = name
-                if self._renewer is None:
-                    self._renewer = threading.Thread(
-                        target=self._renew, name="medialake-lease-renewal", daemon=True
-                    )
-                    self._renewer.start()
-            return lease
+        answer = self._ask(
+            self.client.increment_concurrency_slots_with_lease,
+            name, deadline, mode="concurrency", lease_duration=self.lease_s,
+        )  # fmt: skip
+        body = answer.json()
+        if not body.get("limits"):
+            raise MissingLimit(_missing(name))
+        lease = UUID(str(body["lease_id"]))
+        with self._lock:
+            self._held[lease] = name
+            if self._renewer is None:
+                self._renewer = threading.Thread(
+                    target=self._renew, name="medialake-lease-renewal", daemon=True
+                )
+                self._renewer.start()
+        return lease
 
     def give_back(self, lease: UUID) -> None:
         """Free the slot now (if this fails, the lease runs out by itself)."""

@@ -214,24 +214,21 @@ class DownloadStore:
         reason: str | None,
         retry_in_s: float | None = None,
         *,
-        wanted_id: str | None = None,
+        wanted_id: str,
         **fields: Any,
     ) -> None:
-        """End the job and set its item's status (a cancelled item stays cancelled);
-        ``wanted_id``, when the caller knows it, spares looking it up."""
+        """End the job and set its item's (``wanted_id``) status (a cancelled item
+        stays cancelled)."""
         retry_at = (
             None if retry_in_s is None else _now() + timedelta(seconds=retry_in_s)
         )
-        item = "?"
-        if not wanted_id:
-            item = "(SELECT wanted_id FROM download_jobs WHERE job_id = ?)"
         with self.warehouse.write(small=True) as con:
             _end_job(con, job_id, state, reason, fields)
             con.execute(
                 "UPDATE wanted_items SET status = ?, last_reason = ?,"
-                f" next_attempt_at = ?, updated_at = now() WHERE wanted_id = {item}"
+                " next_attempt_at = ?, updated_at = now() WHERE wanted_id = ?"
                 " AND status <> 'cancelled'",
-                [wanted_status, reason, retry_at, wanted_id or job_id],
+                [wanted_status, reason, retry_at, wanted_id],
             )
 
     def cancelled(self, job_id: str) -> bool:

@@ -74,18 +74,21 @@ def running_on(
 def close_interrupted(
     con: duckdb.DuckDBPyConnection, gone: Iterable[tuple[str, int | None]], host: str
 ) -> int:
-    """Close the ``running`` rows of processes that are gone (run id, pid) ``failed``;
-    return how many."""
-    count = 0
+    """Close the ``running`` rows of processes that are gone (run id, pid) ``failed``,
+    in one statement; return how many were named."""
+    ids, errors = [], []
     for run_id, pid in gone:
+        ids.append(run_id)
+        errors.append(INTERRUPTED.format(pid=pid, host=host))
+    if ids:
         con.execute(
             "UPDATE flow_runs SET status = 'failed', finished_at = now(),"
-            " duration_s = epoch(now()) - epoch(started_at), error = ?"
-            " WHERE run_id = ? AND status = 'running'",
-            [INTERRUPTED.format(pid=pid, host=host), run_id],
+            " duration_s = epoch(now()) - epoch(flow_runs.started_at), error = g.error"
+            " FROM (SELECT unnest($ids) AS run_id, unnest($errors) AS error) AS g"
+            " WHERE flow_runs.run_id = g.run_id AND flow_runs.status = 'running'",
+            {"ids": ids, "errors": errors},
         )
-        count += 1
-    return count
+    return len(ids)
 
 
 def finish(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:

@@ -68,11 +68,11 @@ class JobStore(Protocol):
         reason: str | None,
         retry_in_s: float | None = None,
         *,
-        wanted_id: str | None = None,
+        wanted_id: str,
         **fields: Any,
     ) -> None:
-        """End a job and set its wanted item's status (and next attempt time);
-        ``wanted_id`` is the job's item when the caller knows it."""
+        """End a job and set its wanted item's (``wanted_id``) status (and next
+        attempt time)."""
         ...
 
     def cancelled(self, job_id: str) -> bool:
