@@ -449,9 +449,8 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
     def one(
         read: Callable[..., dict[str, Any] | None], what: str, *key: str
     ) -> dict[str, Any]:
-        """The record ``read`` finds for ``key``; 404 when there is none (a few rows
-        of several tables: on the one-thread instance, see ``Warehouse.read``)."""
-        with wh.read(small=True) as con:
+        """The record ``read`` finds for ``key``; 404 when there is none."""
+        with wh.read() as con:
             found = read(con, *key)
         if found is None:
             raise HTTPException(404, f"no such {what}")
@@ -545,9 +544,7 @@ def create_api(accounts: auth.Accounts, book: ProgressBook | None = None) -> Fas
         ``q`` (part of a title or name, ignoring case and accents); page further
         through each list endpoint with the same ``q``."""
         found: dict[str, Any] = {}
-        # five short reads: on the one-thread instance each scan of a small table
-        # costs a third of what it costs with every thread (see ``Warehouse.read``)
-        with wh.read(small=True) as con:
+        with wh.read() as con:
             for name, fn in (
                 ("movies", catalog.movies),
                 ("shows", catalog.shows),
