@@ -158,22 +158,31 @@ def _handler(server: MediaServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
 
         def _body(self, data: bytes, params: dict[str, str]) -> None:
+            """Send the body in throttled chunks. The transfer counts as active until
+            just before its last chunk leaves, so a client can never hold the whole
+            body while the server still counts it (two transfers that only touch
+            are never seen as overlapping)."""
             rate = float(params.get("rate", 0))
             drop = int(params.get("drop", -1))
             chunk = 16384
             server.transfer(+1)
+            active = True
             try:
                 for offset in range(0, len(data), chunk):
                     if 0 <= drop <= offset:
                         self.close_connection = True
                         self.connection.shutdown(2)
                         return
-                    self.wfile.write(data[offset : offset + chunk])
-                    if rate:
+                    if rate and offset:
                         time.sleep(chunk / rate)
+                    if offset + chunk >= len(data):
+                        server.transfer(-1)
+                        active = False
+                    self.wfile.write(data[offset : offset + chunk])
             except (BrokenPipeError, ConnectionResetError):
                 return
             finally:
-                server.transfer(-1)
+                if active:
+                    server.transfer(-1)
 
     return Handler
