@@ -39,6 +39,17 @@ MOVIES = [
 ]
 
 
+def library(work: Path, tracks: int) -> Warehouse:
+    """A warehouse in ``work`` with ``tracks`` generated tracks and their files
+    (``bench.dashboard.generate``) and the 50,000 movies of :data:`MOVIES`."""
+    wh = Warehouse(work / "medialake.sqlite")
+    print(f"generated {tracks} tracks in {generate(wh, tracks):.1f} s")
+    with wh.write() as con:
+        for statement in MOVIES:
+            con.execute(statement)
+    return wh
+
+
 def deep(wh: Warehouse, sql: str) -> str | None:
     """The cursor of page 1000 (50 rows a page) of a list sorted by ``sql``'s key."""
     with wh.read() as con:
@@ -78,11 +89,7 @@ def main() -> None:
 def run(work: Path, tracks: int, n: int) -> None:
     from starlette.testclient import TestClient
 
-    wh = Warehouse(work / "medialake.sqlite")
-    print(f"generated {tracks} tracks in {generate(wh, tracks):.1f} s")
-    with wh.write() as con:
-        for statement in MOVIES:
-            con.execute(statement)
+    wh = library(work, tracks)
     accounts.add_user(wh, "bench", "a long password", "member")
     cookie = accounts.sign_in(wh, "bench", "a long password").cookie
     token = api_tokens.create_token(wh, "bench", "bench").token

@@ -23,8 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import scratch
-from bench.dashboard import generate
-from bench.library_api import MOVIES
+from bench.library_api import library
 from warehouse.db import Warehouse
 from warehouse.migrate import migrate, prime_statistics
 from warehouse.queries import catalog
@@ -74,11 +73,7 @@ def main() -> None:
 
 
 def run(work: Path, tracks: int, runs: int) -> None:
-    wh = Warehouse(work / "medialake.sqlite")
-    print(f"generated {tracks} tracks in {generate(wh, tracks):.1f} s")
-    with wh.write() as con:
-        for statement in MOVIES:
-            con.execute(statement)
+    wh = library(work, tracks)
 
     def search(small: bool) -> Callable[[], object]:
         def go() -> None:

@@ -126,7 +126,7 @@ class PrefectBackend:
                 requested_by=requested_by,
             )
         return Started(
-            job_id, "prefect", f"flow run {flow_run.name} of {spec.name} created", url
+            job_id, self.name, f"flow run {flow_run.name} of {spec.name} created", url
         )
 
     def refresh(self, wh: Warehouse, job: dict[str, Any]) -> None:

@@ -116,19 +116,20 @@ def _close_flow_runs(
 ) -> None:
     """The flow runs of the child that it could not close (stopped or killed):
     ``cancelled`` after a Cancel, else ``failed``."""
-    pid, host = supervisor.child.pid, socket.gethostname()
-    if supervisor.cancelled:
-        flow_runs.close_process(
-            con, host, pid, supervisor.started_at, CANCEL_REASON, cancelled=True
-        )
-    else:
-        flow_runs.close_process(
-            con,
-            host,
-            pid,
-            supervisor.started_at,
-            f"interrupted: the flow's process (PID {pid}) ended with exit code {code}",
-        )
+    pid = supervisor.child.pid
+    error = (
+        CANCEL_REASON
+        if supervisor.cancelled
+        else f"interrupted: the flow's process (PID {pid}) ended with exit code {code}"
+    )
+    flow_runs.close_process(
+        con,
+        socket.gethostname(),
+        pid,
+        supervisor.started_at,
+        error,
+        cancelled=supervisor.cancelled,
+    )
 
 
 def _last_error(log_path: str | None) -> str | None:

@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+@pytest.fixture
+def digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An sdist built here, served as PyPI's would be; the cache in ``tmp_path``.
+    Returns the sdist's sha256."""
+    sdist, found = _sdist(tmp_path)
+    monkeypatch.setattr(fetch, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(fetch, "_sdist_url", lambda source: sdist.as_uri())
+    return found
+
+
 def _sdist(tmp_path: Path) -> tuple[Path, str]:
     members = {
         "demo-1.0/tests/data/song.flac": b"fLaC....",
@@ -35,11 +45,8 @@ def _sdist(tmp_path: Path) -> tuple[Path, str]:
 
 
 def test_only_the_media_files_of_the_named_folders_are_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, digest: str
 ) -> None:
-    sdist, digest = _sdist(tmp_path)
-    monkeypatch.setattr(fetch, "CACHE", tmp_path / "cache")
-    monkeypatch.setattr(fetch, "_sdist_url", lambda source: sdist.as_uri())
     source = fetch.Source("demo", "1.0", digest, ("tests/data",))
     assert fetch.fetch(source) == 2
     kept = tmp_path / "cache" / "demo-1.0"
@@ -52,12 +59,8 @@ def test_only_the_media_files_of_the_named_folders_are_kept(
     assert fetch.fetch(source) == 2  # fetched once: the cache is kept
 
 
-def test_an_sdist_that_is_not_the_pinned_one_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sdist, _ = _sdist(tmp_path)
-    monkeypatch.setattr(fetch, "CACHE", tmp_path / "cache")
-    monkeypatch.setattr(fetch, "_sdist_url", lambda source: sdist.as_uri())
+@pytest.mark.usefixtures("digest")
+def test_an_sdist_that_is_not_the_pinned_one_is_refused(tmp_path: Path) -> None:
     source = fetch.Source("demo", "1.0", "0" * 64, ("tests/data",))
     with pytest.raises(SystemExit, match="sha256"):
         fetch.fetch(source)

@@ -4,11 +4,9 @@ sync that follows must reuse it, never start a second one."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import subprocess
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -16,20 +14,10 @@ import pytest
 
 from medialake.prefect_server import BACKGROUND, ServerState, start_lock, write_state
 from medialake.settings import load_settings
+from tests.prefect_health import health_server
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-class _Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        ok = self.path == "/api/health"
-        self.send_response(200 if ok else 404)
-        self.end_headers()
-        self.wfile.write(b"true")
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _waits_in_flock(pid: int) -> bool:
@@ -50,8 +38,7 @@ def test_server_start_waits_for_a_start_under_way_and_reuses_it(
     env.update(MEDIALAKE_HOME=str(home), MEDIALAKE_PREFECT_SERVER="background")
     monkeypatch.setenv("MEDIALAKE_HOME", str(home))
     settings = load_settings()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = health_server()
     url = f"http://127.0.0.1:{server.server_address[1]}/api"
     try:
         with start_lock(settings):  # another command is starting the server

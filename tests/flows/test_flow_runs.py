@@ -71,26 +71,20 @@ def test_a_failing_task_and_a_killed_run_end_failed_with_a_reason(
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a process that recorded a run, then was killed
     with warehouse().write() as con:
-        flow_runs.start(
-            con,
-            "killed",
-            "transcode",
-            None,
-            flow_run_id=None,
-            host=socket.gethostname(),
-            pid=gone.pid,
-            started_at=datetime.now(UTC),
-        )
-        flow_runs.start(  # a run of this very process, still going
-            con,
-            "alive",
-            "enrich",
-            None,
-            flow_run_id=None,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            started_at=datetime.now(UTC),
-        )
+        for run_id, flow, pid in (
+            ("killed", "transcode", gone.pid),
+            ("alive", "enrich", os.getpid()),  # a run of this very process, going on
+        ):
+            flow_runs.start(
+                con,
+                run_id,
+                flow,
+                None,
+                flow_run_id=None,
+                host=socket.gethostname(),
+                pid=pid,
+                started_at=datetime.now(UTC),
+            )
     with pytest.raises(ValueError, match="needs a title"):
         books(manual=[{"authors": ["Anonymous"]}], scan=False)
     with warehouse().read() as con:
@@ -137,3 +131,47 @@ def test_a_run_whose_end_is_refused_is_closed_once_the_lock_clears(
         assert runs() == [("nightly", "running", None)]  # its end waits in the spool
     reset()
     assert runs() == [("nightly", "failed", "RuntimeError: the disk is full")]
+
+
+def test_the_job_runner_closes_what_its_stopped_flow_left(ml_home: Path) -> None:
+    """What ``jobs.runner`` does when the flow's process ends: after a Cancel its runs
+    are ``cancelled`` (a run the flow closed ``failed`` on its way out keeps its own
+    reason after the cancel's); after a crash, the runs left ``running`` fail. Runs of
+    other processes, and finished ones, are left as they are."""
+    host, since = socket.gethostname(), datetime.now(UTC)
+    with warehouse().write() as con:
+        for run_id, pid in (("left", 7), ("closed", 7), ("done", 7), ("other", 8)):
+            flow_runs.start(
+                con, run_id, "enrich", None,
+                flow_run_id=None, host=host, pid=pid, started_at=since,
+            )  # fmt: skip
+        for run_id, status, error in (
+            ("closed", "failed", "stopped: TerminationSignal"),
+            ("done", "succeeded", None),
+        ):
+            row = flow_runs.final_row(
+                run_id, "enrich", None, status, error,
+                flow_run_id=None, host=host, pid=7, started_at=since,
+            )  # fmt: skip
+            flow_runs.finish(con, row)
+        flow_runs.close_process(
+            con, host, 7, since, "cancelled from the dashboard", cancelled=True
+        )
+        flow_runs.close_process(con, host, 8, since, "interrupted: exit code -9")
+    with warehouse().read() as con:
+        rows = con.execute(
+            "SELECT run_id, status, error, finished_at IS NOT NULL FROM flow_runs"
+            " ORDER BY run_id"
+        ).fetchall()
+    assert rows == [
+        (
+            "closed",
+            "cancelled",
+            "cancelled from the dashboard; the flow stopped with:"
+            " stopped: TerminationSignal",
+            True,
+        ),
+        ("done", "succeeded", None, True),
+        ("left", "cancelled", "cancelled from the dashboard", True),
+        ("other", "failed", "interrupted: exit code -9", True),
+    ]

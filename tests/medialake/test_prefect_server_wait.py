@@ -11,16 +11,7 @@ import threading
 import time
 
 from medialake.prefect_server import _wait_healthy, free_port
-
-
-class _Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200 if self.path == "/api/health" else 404)
-        self.end_headers()
-        self.wfile.write(b"true")
-
-    def log_message(self, *args: object) -> None:
-        pass
+from tests.prefect_health import health_server
 
 
 def test_waiting_for_a_slow_start_costs_little_cpu_and_sees_it_answer() -> None:
@@ -29,9 +20,7 @@ def test_waiting_for_a_slow_start_costs_little_cpu_and_sees_it_answer() -> None:
 
     def start_late() -> None:
         time.sleep(2.0)  # the server's imports and migrations
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Health)
-        servers.append(server)
-        server.serve_forever()
+        servers.append(health_server(port))
 
     threading.Thread(target=start_late, daemon=True).start()
     cpu = time.process_time()

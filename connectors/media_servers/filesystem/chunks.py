@@ -88,45 +88,23 @@ def aiff_text(path: Path) -> ChunkInfo:
     return found
 
 
-def mp4_media(path: Path) -> tuple[int | None, bool]:
-    """The total size of an MP4's ``mdat`` boxes (its coded media), or None, and
-    whether a box runs past the end of the file (a truncated file: its header's
-    duration is a promise the data does not keep)."""
-    media, truncated, _ = mp4_layout(path)
-    return media, truncated
-
-
 def mp4_layout(path: Path) -> tuple[int | None, bool, tuple[int, int, int] | None]:
-    """:func:`mp4_media`'s answers and, from the same walk, the first ``mp4a``
-    track's AudioSpecificConfig: (audio object type, sampling frequency, channel
-    configuration), from its ``esds`` (box headers down moov/trak/mdia/minf/stbl/stsd
-    and a few hundred bytes are read), or None."""
+    """From one walk over an MP4's top-level boxes: the total size of its ``mdat``
+    boxes (its coded media), or None; whether a box runs past the end of the file (a
+    truncated file: its header's duration is a promise the data does not keep); and
+    the first ``mp4a`` track's AudioSpecificConfig: (audio object type, sampling
+    frequency, channel configuration), from its ``esds`` (box headers down
+    moov/trak/mdia/minf/stbl/stsd and a few hundred bytes are read), or None."""
     total, found, truncated, aac = 0, False, False, None
     try:
         with path.open("rb") as f:
             end = f.seek(0, 2)
-            offset = 0
-            for _ in range(_MAX_CHUNKS):
-                f.seek(offset)
-                head = f.read(8)
-                if len(head) < 8:
-                    break
-                size, kind = struct.unpack(">I4s", head)
-                header = 8
-                if size == 1:
-                    size, header = struct.unpack(">Q", f.read(8))[0], 16
-                elif size == 0:  # to the end of the file
-                    size = end - offset
-                if size < header:
-                    break
-                truncated = truncated or offset + size > end
+            for kind, body, box_end, cut in _boxes(f, 0, end):
+                truncated = truncated or cut
                 if kind == b"mdat":
-                    media = min(size, end - offset) - header
-                    total, found = total + max(0, media), True
+                    total, found = total + max(0, box_end - body), True
                 elif kind == b"moov" and aac is None:
-                    box_end = min(offset + size, end)
-                    aac = _first_aac(f, offset + header, box_end, 1)
-                offset += size
+                    aac = _first_aac(f, body, box_end, 1)
     except (OSError, struct.error, IndexError):
         return None, False, aac
     return (total if found else None), truncated, aac
@@ -315,7 +293,7 @@ def _first_aac(
     f: BinaryIO, start: int, end: int, depth: int
 ) -> tuple[int, int, int] | None:
     """Down the box path from ``depth`` (0: moov), to the first mp4a's esds."""
-    for kind, body, box_end in _boxes(f, start, end):
+    for kind, body, box_end, _ in _boxes(f, start, end):
         if depth < len(_MP4_TO_STSD) and kind == _MP4_TO_STSD[depth]:
             found = _first_aac(
                 f, body + (8 if kind == b"stsd" else 0), box_end, depth + 1
@@ -327,7 +305,7 @@ def _first_aac(
             f.seek(body + 8)
             version = struct.unpack(">H", f.read(2))[0]
             skip = {0: 28, 1: 44, 2: 64}.get(version, 28)
-            for child, child_body, child_end in _boxes(f, body + skip, box_end):
+            for child, child_body, child_end, _ in _boxes(f, body + skip, box_end):
                 if child == b"esds":
                     f.seek(child_body + 4)  # version and flags
                     return _audio_specific_config(
@@ -336,8 +314,9 @@ def _first_aac(
     return None
 
 
-def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, body offset, end offset) of each box from ``start`` to ``end``."""
+def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int, bool]]:
+    """(type, body offset, end offset, whether the box runs past ``end``) of each box
+    from ``start`` to ``end``; a box's size 0 means "to ``end``"."""
     offset = start
     for _ in range(_MAX_CHUNKS):
         if offset + 8 > end:
@@ -351,7 +330,7 @@ def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]
             size = end - offset
         if size < header:
             return
-        yield kind, offset + header, min(offset + size, end)
+        yield kind, offset + header, min(offset + size, end), offset + size > end
         offset += size
 
 
